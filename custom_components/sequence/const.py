@@ -1,0 +1,5 @@
+"""Constants for the Sequence integration."""
+
+from typing import Final
+
+DOMAIN: Final = "sequence"

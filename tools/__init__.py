@@ -1,0 +1,1 @@
+"""Developer tools: simulator, probe, benchmarks (not shipped with the integration)."""
