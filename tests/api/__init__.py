@@ -1,0 +1,1 @@
+"""Tests for the API clients (no Home Assistant involved)."""
