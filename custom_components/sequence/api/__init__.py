@@ -8,8 +8,15 @@ from .errors import (
     SequenceResponseError,
 )
 from .models import Account, AccountKind, AccountsSnapshot
+from .remote import (
+    DEFAULT_BASE_URL,
+    SequenceRemoteClient,
+    normalize_token,
+    parse_accounts_payload,
+)
 
 __all__ = [
+    "DEFAULT_BASE_URL",
     "Account",
     "AccountKind",
     "AccountsSnapshot",
@@ -17,5 +24,8 @@ __all__ = [
     "SequenceConnectionError",
     "SequenceError",
     "SequenceRateLimitError",
+    "SequenceRemoteClient",
     "SequenceResponseError",
+    "normalize_token",
+    "parse_accounts_payload",
 ]

@@ -1,0 +1,457 @@
+"""Client for Sequence's Remote API: ``POST /accounts`` with a personal access token.
+
+Guarantees the rest of the integration relies on:
+
+* One ``asyncio.timeout`` covers the whole exchange, reading the body included, and the body
+  is read in chunks up to a size cap.
+* Every failure is one of the errors in :mod:`.errors`. Their messages are fixed text plus safe
+  facts (HTTP status, an upper-case Sequence error code, the path of a field with the wrong
+  shape, an aiohttp exception's class name). They never contain the token, the request
+  headers or response text (a response may echo the token), and they are raised outside the
+  ``except`` blocks so that neither ``__cause__`` nor ``__context__`` holds an aiohttp error:
+  ``repr(ClientResponseError)`` contains the request headers, token included.
+* Redirects are not followed: the token header would be sent to wherever the redirect points.
+* Logging is at debug level only: status code, elapsed time, number of accounts.
+"""
+
+import asyncio
+from collections import Counter
+from datetime import UTC, datetime
+from decimal import Decimal
+from email.utils import parsedate_to_datetime
+import json
+import logging
+import math
+import re
+import time
+from typing import Final, NoReturn
+
+import aiohttp
+
+from .errors import (
+    SequenceAuthError,
+    SequenceConnectionError,
+    SequenceError,
+    SequenceRateLimitError,
+    SequenceResponseError,
+)
+from .models import Account, AccountKind, AccountsSnapshot, to_cents
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL: Final = "https://api.getsequence.io"
+TOKEN_HEADER: Final = "x-sequence-access-token"  # noqa: S105 - a header name, not a secret
+
+FIELD_PATHS: Final = ("id", "name", "type", "balance", "balance.amountInDollars", "balance.error")
+"""The wire fields counted in ``AccountsSnapshot.field_shapes``, in this order."""
+
+MAX_ABS_DOLLARS: Final = Decimal(10) ** 15
+"""Balances at or beyond this many dollars are rejected as nonsense (and would not fit
+``to_cents``' 28-digit precision much further up)."""
+
+_BEARER_PREFIX: Final = re.compile(r"bearer(?:\s+|$)", re.IGNORECASE)
+_TOKEN_CHARACTERS: Final = re.compile(r"[\x21-\x7e]+")
+_ERROR_CODE: Final = re.compile(r"[A-Z_]{1,64}")
+_DELTA_SECONDS: Final = re.compile(r"[0-9]{1,12}")
+_AUTH_ERROR_CODES: Final = frozenset({"INVALID_ACCESS_TOKEN", "INVALID_API_SECRET"})
+_KINDS: Final = {
+    "Pod": AccountKind.POD,
+    "Income Source": AccountKind.INCOME_SOURCE,
+    "Account": AccountKind.EXTERNAL,
+}
+_CHUNK_SIZE: Final = 64 * 1024
+_JSON_TYPE_NAMES: Final = (  # bool before int: True is an int to Python, not to JSON
+    (bool, "boolean"),
+    (int | float, "number"),
+    (str, "string"),
+    (list, "array"),
+    (dict, "object"),
+)
+_MISSING: Final = object()
+_NOT_JSON: Final = object()
+
+
+def normalize_token(raw: str) -> str:
+    """Return the access token as it goes after ``Bearer `` in the header.
+
+    Strips surrounding whitespace and one pasted ``Bearer`` prefix (any case, any spacing).
+
+    Raises:
+        ValueError: the token is empty, or contains whitespace or characters that cannot be
+            sent in an HTTP header. The message never contains the token.
+    """
+    token = raw.strip()
+    if match := _BEARER_PREFIX.match(token):
+        token = token[match.end() :]
+    if not token:
+        msg = "the access token is empty"
+        raise ValueError(msg)
+    if not _TOKEN_CHARACTERS.fullmatch(token):
+        msg = "the access token contains spaces or characters that cannot be sent in a header"
+        raise ValueError(msg)
+    return token
+
+
+def parse_accounts_payload(payload: object) -> AccountsSnapshot:
+    """Turn a decoded ``POST /accounts`` body into an :class:`AccountsSnapshot`.
+
+    ``payload`` is what ``json.loads`` returns with its defaults, so JSON numbers arrive as
+    ``int`` or ``float``. A float is converted to ``Decimal`` once, through its shortest
+    round-tripping text (``Decimal(repr(value))``): the JSON ``412.06`` becomes exactly
+    ``Decimal("412.06")``, never the binary neighbour ``412.05999...``, and is then rounded to
+    cents (half-even). Booleans are not numbers; NaN, infinities and magnitudes of
+    ``MAX_ABS_DOLLARS`` or more are rejected.
+
+    The documented envelope is the contract: ``{"data": {"accounts": [...]}}``, with optional
+    ``message``, ``requestId`` and ``data.errors`` (a list). Per account:
+
+    * ``id``: a non-empty string, or an integer (converted to a string; ids are opaque).
+    * ``name``: a string; when null, missing or blank the account is named ``"Account <id>"``
+      so that it stays visible rather than failing the whole poll.
+    * ``type``: ``"Pod"``, ``"Income Source"`` or ``"Account"``; any other string gives
+      ``AccountKind.UNKNOWN`` with the raw text kept in ``type_name``; null or missing gives
+      ``UNKNOWN`` with ``type_name`` ``""``.
+    * ``balance``: an object, or null/missing for no balance. ``amountInDollars`` is a number,
+      or null/missing for no balance; ``error`` is a string, or null/missing (blank text counts
+      as no error).
+
+    Anything else raises :class:`SequenceResponseError` naming the offending field, e.g.
+    ``"data.accounts[2].id is missing"``; the older ``data.balances`` shape is reported as such
+    instead of yielding zero accounts. Accounts keep the API's order.
+
+    ``field_shapes`` counts, for each of ``FIELD_PATHS``, the JSON types seen (``"string"``,
+    ``"number"``, ``"null"``, ``"missing"``, ...); the ``balance.*`` paths are counted only for
+    accounts whose ``balance`` is an object.
+    """
+    if not isinstance(payload, dict):
+        _shape_error(f"the response is {_json_type(payload)}, not an object")
+    if "data" not in payload:
+        _shape_error("data is missing")
+    data = payload["data"]
+    if not isinstance(data, dict):
+        _shape_error(f"data is {_json_type(data)}, not an object")
+    if "accounts" not in data:
+        if "balances" in data:
+            _shape_error("unexpected shape: data.balances without data.accounts")
+        _shape_error("data.accounts is missing")
+    raw_accounts = data["accounts"]
+    if not isinstance(raw_accounts, list):
+        _shape_error(f"data.accounts is {_json_type(raw_accounts)}, not an array")
+    errors = data.get("errors")
+    if errors is not None and not isinstance(errors, list):
+        _shape_error(f"data.errors is {_json_type(errors)}, not an array")
+
+    shapes: dict[str, Counter[str]] = {path: Counter() for path in FIELD_PATHS}
+    accounts: dict[str, Account] = {}
+    for index, raw in enumerate(raw_accounts):
+        where = f"data.accounts[{index}]"
+        account = _parse_account(raw, where, shapes)
+        if account.id in accounts:
+            _shape_error(f"{where}.id repeats an earlier account's id")
+        accounts[account.id] = account
+    return AccountsSnapshot(
+        accounts=accounts, field_shapes={path: dict(shapes[path]) for path in FIELD_PATHS}
+    )
+
+
+class _Secret:
+    """Holds the token so that no ``repr`` of the client or of its attributes shows it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "<redacted>"
+
+
+class SequenceRemoteClient:
+    """Reads accounts and balances through Sequence's Remote API.
+
+    Takes the caller's shared ``aiohttp.ClientSession`` and never closes it.
+    """
+
+    __slots__ = ("_base_url", "_max_response_bytes", "_request_timeout", "_session", "_token")
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        token: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        request_timeout: float = 30.0,
+        max_response_bytes: int = 4 * 1024 * 1024,
+    ) -> None:
+        """Keep the session and the normalized token.
+
+        Raises:
+            ValueError: the token is unusable (see :func:`normalize_token`), or the timeout or
+                size cap is not positive.
+        """
+        if not request_timeout > 0:
+            msg = "request_timeout must be a positive number of seconds"
+            raise ValueError(msg)
+        if max_response_bytes < 1:
+            msg = "max_response_bytes must be positive"
+            raise ValueError(msg)
+        self._session = session
+        self._token = _Secret(normalize_token(token))
+        self._base_url = base_url
+        self._request_timeout = request_timeout
+        self._max_response_bytes = max_response_bytes
+
+    def __repr__(self) -> str:
+        """Show the base URL only."""
+        return f"{type(self).__name__}(base_url={self._base_url!r})"
+
+    async def async_get_accounts(self) -> AccountsSnapshot:
+        """Fetch every account the token can see, with balances.
+
+        Raises:
+            SequenceAuthError: the token was refused.
+            SequenceRateLimitError: Sequence answered 429.
+            SequenceConnectionError: timeout, or no usable connection to Sequence.
+            SequenceResponseError: any other status, or a body that is not the documented JSON.
+        """
+        status, retry_after, body = await self._async_post("/accounts")
+        try:
+            payload: object = json.loads(body, parse_constant=_reject_constant)
+        except ValueError, RecursionError:
+            payload = _NOT_JSON
+        _raise_for_status(status, retry_after, payload)
+        if payload is _NOT_JSON:
+            raise SequenceResponseError(_describe_non_json(body))
+        snapshot = parse_accounts_payload(payload)
+        _LOGGER.debug("Sequence returned %d accounts", len(snapshot.accounts))
+        return snapshot
+
+    async def _async_post(self, path: str) -> tuple[int, str | None, bytes]:
+        """POST ``{}`` to ``path``; return the status, ``Retry-After`` and the capped body."""
+        headers = {
+            TOKEN_HEADER: f"Bearer {self._token.value}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
+        url = f"{self._base_url.rstrip('/')}{path}"
+        started = time.monotonic()
+        failure: SequenceError
+        try:
+            async with (
+                asyncio.timeout(self._request_timeout),
+                self._session.post(url, data=b"{}", headers=headers, allow_redirects=False) as resp,
+            ):
+                body = await _read_capped(resp, self._max_response_bytes)
+                result = resp.status, resp.headers.get("Retry-After"), body
+        except SequenceError as err:  # the body was too large
+            failure = err
+        except TimeoutError:
+            failure = SequenceConnectionError(
+                f"no complete answer from Sequence within {self._request_timeout:g} seconds"
+            )
+        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as err:
+            failure = SequenceConnectionError(
+                f"connection to Sequence failed ({type(err).__name__})"
+            )
+        except aiohttp.ClientResponseError as err:
+            failure = SequenceResponseError(
+                f"Sequence sent an invalid HTTP response ({type(err).__name__})"
+            )
+        except aiohttp.ClientError as err:
+            failure = SequenceConnectionError(
+                f"connection to Sequence failed ({type(err).__name__})"
+            )
+        else:
+            _LOGGER.debug(
+                "POST %s answered HTTP %d in %.3f s", path, result[0], time.monotonic() - started
+            )
+            return result
+        _LOGGER.debug("POST %s failed after %.3f s: %s", path, time.monotonic() - started, failure)
+        # Raised here, outside the except blocks, so the aiohttp error is not its __context__.
+        raise failure
+
+
+async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """Read the body in chunks, refusing more than ``limit`` bytes whatever the headers say."""
+    declared = response.content_length
+    if declared is not None and declared > limit:
+        _too_large(limit)
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(_CHUNK_SIZE):
+        body += chunk
+        if len(body) > limit:
+            _too_large(limit)
+    return bytes(body)
+
+
+def _too_large(limit: int) -> NoReturn:
+    msg = f"response larger than {limit} bytes"
+    raise SequenceResponseError(msg)
+
+
+def _reject_constant(name: str) -> NoReturn:
+    """Refuse ``NaN`` and ``Infinity``, which Python's json module accepts by default."""
+    msg = f"{name} is not JSON"
+    raise ValueError(msg)
+
+
+def _raise_for_status(status: int, retry_after: str | None, payload: object) -> None:
+    """Raise the error a non-success answer (or a success carrying an auth error) means."""
+    code = _error_code(payload)
+    detail = f"HTTP {status}, {code}" if code else f"HTTP {status}"
+    if status in {401, 403} or code in _AUTH_ERROR_CODES:
+        msg = f"Sequence refused the access token ({detail})"
+        raise SequenceAuthError(msg)
+    if status == 429:  # noqa: PLR2004 - the HTTP status is the clearest name
+        msg = f"Sequence is rate limiting requests ({detail})"
+        raise SequenceRateLimitError(msg, retry_after=parse_retry_after(retry_after))
+    if not 200 <= status < 300:  # noqa: PLR2004 - the 2xx range
+        msg = f"Sequence answered {detail}"
+        raise SequenceResponseError(msg)
+
+
+def _error_code(payload: object) -> str | None:
+    """Sequence's error ``code`` from a flat error body, when it looks like one (safe to show)."""
+    if not isinstance(payload, dict):
+        return None
+    code = payload.get("code")
+    if isinstance(code, str) and _ERROR_CODE.fullmatch(code):
+        return code
+    return None
+
+
+def _describe_non_json(body: bytes) -> str:
+    """Say what kind of not-JSON the body is, without quoting any of it."""
+    stripped = body.strip()
+    if not stripped:
+        return "the response body is empty"
+    if stripped.startswith(b"<"):
+        return "the response is HTML, not JSON"
+    return "the response body is not valid JSON"
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP-date.
+
+    A date in the past gives 0. Absent or unparsable values give None.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if _DELTA_SECONDS.fullmatch(value):
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except TypeError, ValueError, OverflowError, IndexError:
+        return None
+    if when.tzinfo is None:  # "-0000" means UTC with unknown origin
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _shape_error(reason: str) -> NoReturn:
+    msg = f"invalid accounts response: {reason}"
+    raise SequenceResponseError(msg)
+
+
+def _json_type(value: object) -> str:
+    """The JSON type name of a decoded value (or ``"missing"``), never the value itself."""
+    if value is None:
+        return "null"
+    if value is _MISSING:
+        return "missing"
+    return next((name for kind, name in _JSON_TYPE_NAMES if isinstance(value, kind)), "unsupported")
+
+
+def _parse_account(raw: object, where: str, shapes: dict[str, Counter[str]]) -> Account:
+    if not isinstance(raw, dict):
+        _shape_error(f"{where} is {_json_type(raw)}, not an object")
+    raw_id = raw.get("id", _MISSING)
+    raw_name = raw.get("name", _MISSING)
+    raw_type = raw.get("type", _MISSING)
+    raw_balance = raw.get("balance", _MISSING)
+    for path, value in (
+        ("id", raw_id),
+        ("name", raw_name),
+        ("type", raw_type),
+        ("balance", raw_balance),
+    ):
+        shapes[path][_json_type(value)] += 1
+
+    account_id = _parse_id(raw_id, f"{where}.id")
+    kind, type_name = _parse_type(raw_type, f"{where}.type")
+    balance, balance_error = _parse_balance(raw_balance, f"{where}.balance", shapes)
+    return Account(
+        id=account_id,
+        name=_parse_name(raw_name, f"{where}.name") or f"Account {account_id}",
+        kind=kind,
+        type_name=type_name,
+        balance=balance,
+        balance_error=balance_error,
+    )
+
+
+def _parse_id(value: object, where: str) -> str:
+    if value is _MISSING:
+        _shape_error(f"{where} is missing")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        _shape_error(f"{where} is {_json_type(value)}, not a string")
+    if not value.strip():
+        _shape_error(f"{where} is empty")
+    return value
+
+
+def _optional_string(value: object, where: str) -> str | None:
+    """A string, or None for null/missing; any other type is a shape error."""
+    if value is None or value is _MISSING:
+        return None
+    if not isinstance(value, str):
+        _shape_error(f"{where} is {_json_type(value)}, not a string")
+    return value
+
+
+def _parse_name(value: object, where: str) -> str | None:
+    name = _optional_string(value, where)
+    return name if name and name.strip() else None
+
+
+def _parse_type(value: object, where: str) -> tuple[AccountKind, str]:
+    type_name = _optional_string(value, where) or ""
+    return _KINDS.get(type_name, AccountKind.UNKNOWN), type_name
+
+
+def _parse_balance(
+    value: object, where: str, shapes: dict[str, Counter[str]]
+) -> tuple[Decimal | None, str | None]:
+    if value is None or value is _MISSING:
+        return None, None
+    if not isinstance(value, dict):
+        _shape_error(f"{where} is {_json_type(value)}, not an object")
+    amount = value.get("amountInDollars", _MISSING)
+    error = value.get("error", _MISSING)
+    shapes["balance.amountInDollars"][_json_type(amount)] += 1
+    shapes["balance.error"][_json_type(error)] += 1
+    error_text = _optional_string(error, f"{where}.error")
+    return (
+        _parse_dollars(amount, f"{where}.amountInDollars"),
+        error_text if error_text and error_text.strip() else None,
+    )
+
+
+def _parse_dollars(value: object, where: str) -> Decimal | None:
+    if value is None or value is _MISSING:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        _shape_error(f"{where} is {_json_type(value)}, not a number")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            _shape_error(f"{where} is not a finite number")
+        amount = Decimal(repr(value))
+    else:
+        amount = Decimal(value)
+    if abs(amount) >= MAX_ABS_DOLLARS:
+        _shape_error(f"{where} is out of range")
+    cents = to_cents(amount)
+    return cents or cents.copy_abs()  # no "-0.00"
