@@ -1,13 +1,330 @@
-"""Tests for the config flow."""
+"""Tests for the config flow: user, reauth, reconfigure and options."""
+
+from typing import Any
+from unittest.mock import AsyncMock, MagicMock
 
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.sequence.const import DOMAIN
+from custom_components.sequence.api import (
+    AccountsSnapshot,
+    SequenceAuthError,
+    SequenceConnectionError,
+    SequenceRateLimitError,
+    SequenceResponseError,
+    parse_accounts_payload,
+)
+from custom_components.sequence.config_flow import normalize_base_url
+from custom_components.sequence.const import (
+    CONF_ACCOUNT_KINDS,
+    CONF_API_TOKEN,
+    CONF_BALANCE_EVENTS,
+    CONF_BASE_URL,
+    CONF_EXCLUDED_ACCOUNTS,
+    CONF_SCAN_INTERVAL_MINUTES,
+    DOMAIN,
+    SECTION_ADVANCED,
+)
+
+from .conftest import ANCHOR_ID, BASE_URL, TOKEN, load_payload
+
+SIMULATOR_URL = "http://127.0.0.1:8765"
 
 
-async def test_user_step_is_not_available_yet(hass: HomeAssistant) -> None:
+def user_input(token: str = TOKEN, base_url: str = BASE_URL) -> dict[str, Any]:
+    return {CONF_API_TOKEN: token, SECTION_ADVANCED: {CONF_BASE_URL: base_url}}
+
+
+def other_beneficiary() -> AccountsSnapshot:
+    payload = load_payload()
+    for number, account in enumerate(payload["data"]["accounts"]):
+        account["id"] = f"other-{number}"
+    return parse_accounts_payload(payload)
+
+
+async def start_user_flow(hass: HomeAssistant) -> dict[str, Any]:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {}
+    return dict(result)
+
+
+async def test_user_flow_creates_entry(
+    hass: HomeAssistant, mock_sequence_client: MagicMock, mock_setup_entry: AsyncMock
+) -> None:
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(token=f"  Bearer {TOKEN}\n")
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Sequence"
+    assert result["data"] == {CONF_API_TOKEN: TOKEN, CONF_BASE_URL: BASE_URL}
+    assert result["result"].unique_id == ANCHOR_ID
+    assert len(mock_setup_entry.mock_calls) == 1
+    mock_sequence_client.async_get_accounts.assert_awaited_once()
+
+
+async def test_user_flow_accepts_loopback_http(
+    hass: HomeAssistant, mock_sequence_client: MagicMock
+) -> None:
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(base_url=f"{SIMULATOR_URL}/")
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_BASE_URL] == SIMULATOR_URL
+
+
+@pytest.mark.parametrize(
+    ("error", "field", "key"),
+    [
+        (SequenceAuthError("refused"), CONF_API_TOKEN, "invalid_auth"),
+        (SequenceConnectionError("down"), "base", "cannot_connect"),
+        (SequenceRateLimitError("slow", retry_after=30), "base", "rate_limited"),
+        (SequenceResponseError("odd"), "base", "unexpected_response"),
+        (RuntimeError("boom"), "base", "unknown"),
+    ],
+)
+async def test_user_flow_errors_then_recovery(
+    hass: HomeAssistant,
+    mock_sequence_client: MagicMock,
+    error: Exception,
+    field: str,
+    key: str,
+) -> None:
+    result = await start_user_flow(hass)
+    good = mock_sequence_client.async_get_accounts.return_value
+    mock_sequence_client.async_get_accounts.side_effect = error
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input())
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {field: key}
+
+    mock_sequence_client.async_get_accounts.side_effect = None
+    mock_sequence_client.async_get_accounts.return_value = good
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input())
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.parametrize(
+    ("base_url", "key"),
+    [
+        ("http://api.getsequence.io", "insecure_url"),
+        ("http://192.168.1.20:8765", "insecure_url"),
+        ("ftp://api.getsequence.io", "invalid_url"),
+        ("not a url", "invalid_url"),
+        ("https://user:secret@api.getsequence.io", "invalid_url"),
+        ("https://api.getsequence.io/?token=x", "invalid_url"),
+    ],
+)
+async def test_user_flow_refuses_bad_urls(
+    hass: HomeAssistant, mock_sequence_client: MagicMock, base_url: str, key: str
+) -> None:
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(base_url=base_url)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": key}
+    mock_sequence_client.async_get_accounts.assert_not_called()
+
+
+async def test_user_flow_blank_token(hass: HomeAssistant, mock_sequence_client: MagicMock) -> None:
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(token="  Bearer  ")
+    )
+    assert result["errors"] == {CONF_API_TOKEN: "invalid_auth"}
+    mock_sequence_client.async_get_accounts.assert_not_called()
+
+
+async def test_user_flow_no_accounts(hass: HomeAssistant, mock_sequence_client: MagicMock) -> None:
+    mock_sequence_client.async_get_accounts.return_value = AccountsSnapshot(accounts={})
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input())
+    assert result["errors"] == {"base": "no_accounts"}
+
+
+async def test_duplicate_same_anchor_aborts(
+    hass: HomeAssistant, mock_sequence_client: MagicMock, mock_config_entry: MockConfigEntry
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(token="tok-another-token")
+    )
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "not_implemented"
+    assert result["reason"] == "already_configured"
+
+
+async def test_duplicate_shared_accounts_abort(
+    hass: HomeAssistant,
+    mock_sequence_client: MagicMock,
+    mock_config_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """Same beneficiary whose smallest account id changed since: the account sets overlap."""
+    mock_config_entry.add_to_hass(hass)
+    device_registry.async_get_or_create(
+        config_entry_id=mock_config_entry.entry_id,
+        identifiers={(DOMAIN, f"{ANCHOR_ID}:4410021")},
+    )
+    payload = load_payload()
+    payload["data"]["accounts"] = [
+        account for account in payload["data"]["accounts"] if account["id"] != ANCHOR_ID
+    ]
+    payload["data"]["accounts"].append(
+        {"id": "1000001", "name": "New", "type": "Pod", "balance": None}
+    )
+    mock_sequence_client.async_get_accounts.return_value = parse_accounts_payload(payload)
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input())
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_second_beneficiary_is_a_new_entry(
+    hass: HomeAssistant, mock_sequence_client: MagicMock, mock_config_entry: MockConfigEntry
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    mock_sequence_client.async_get_accounts.return_value = other_beneficiary()
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input())
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == "other-0"
+
+
+async def test_reauth_same_beneficiary(
+    hass: HomeAssistant, mock_sequence_client: MagicMock, mock_config_entry: MockConfigEntry
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    result = await mock_config_entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+
+    mock_sequence_client.async_get_accounts.side_effect = SequenceAuthError("still refused")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_TOKEN: "tok-still-bad"}
+    )
+    assert result["errors"] == {CONF_API_TOKEN: "invalid_auth"}
+
+    mock_sequence_client.async_get_accounts.side_effect = None
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_TOKEN: "Bearer tok-new-1234"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert mock_config_entry.data == {CONF_API_TOKEN: "tok-new-1234", CONF_BASE_URL: BASE_URL}
+
+
+async def test_reauth_other_beneficiary_refused(
+    hass: HomeAssistant, mock_sequence_client: MagicMock, mock_config_entry: MockConfigEntry
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    mock_sequence_client.async_get_accounts.return_value = other_beneficiary()
+    result = await mock_config_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_TOKEN: "tok-someone-else"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_account"
+    assert mock_config_entry.data[CONF_API_TOKEN] == TOKEN
+
+
+async def test_reconfigure_base_url_keeps_token(
+    hass: HomeAssistant, mock_sequence_client: MagicMock, mock_config_entry: MockConfigEntry
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    result = await mock_config_entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {SECTION_ADVANCED: {CONF_BASE_URL: "http://example.com"}}
+    )
+    assert result["errors"] == {"base": "insecure_url"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {SECTION_ADVANCED: {CONF_BASE_URL: SIMULATOR_URL}}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert mock_config_entry.data == {CONF_API_TOKEN: TOKEN, CONF_BASE_URL: SIMULATOR_URL}
+
+
+async def test_reconfigure_new_token_other_beneficiary_refused(
+    hass: HomeAssistant, mock_sequence_client: MagicMock, mock_config_entry: MockConfigEntry
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    mock_sequence_client.async_get_accounts.return_value = other_beneficiary()
+    result = await mock_config_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(token="tok-someone-else")
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_account"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("https://api.getsequence.io/", "https://api.getsequence.io"),
+        (" http://localhost:8765 ", "http://localhost:8765"),
+        ("http://[::1]:8765", "http://[::1]:8765"),
+        ("http://127.0.0.2", "http://127.0.0.2"),
+    ],
+)
+def test_normalize_base_url(raw: str, expected: str) -> None:
+    assert normalize_base_url(raw) == expected
+
+
+async def test_options_flow_with_loaded_entry(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    schema_keys = {str(key) for key in result["data_schema"].schema}
+    assert schema_keys == {
+        CONF_SCAN_INTERVAL_MINUTES,
+        CONF_ACCOUNT_KINDS,
+        CONF_EXCLUDED_ACCOUNTS,
+        CONF_BALANCE_EVENTS,
+    }
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_SCAN_INTERVAL_MINUTES: 30.0,
+            CONF_ACCOUNT_KINDS: ["pod"],
+            CONF_EXCLUDED_ACCOUNTS: ["4410023"],
+            CONF_BALANCE_EVENTS: True,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_integration.options == {
+        CONF_SCAN_INTERVAL_MINUTES: 30,
+        CONF_ACCOUNT_KINDS: ["pod"],
+        CONF_EXCLUDED_ACCOUNTS: ["4410023"],
+        CONF_BALANCE_EVENTS: True,
+    }
+    await hass.async_block_till_done()
+    coordinator = init_integration.runtime_data
+    assert coordinator.update_interval.total_seconds() == 30 * 60
+    assert set(coordinator.data.accounts) == {"4410021", "4410022"}
+
+
+async def test_options_flow_without_loaded_entry(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> None:
+    """An entry that is not loaded has no account list: only the other options are offered."""
+    mock_config_entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+    schema_keys = {str(key) for key in result["data_schema"].schema}
+    assert CONF_EXCLUDED_ACCOUNTS not in schema_keys
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {CONF_SCAN_INTERVAL_MINUTES: 5, CONF_ACCOUNT_KINDS: ["pod"], CONF_BALANCE_EVENTS: False},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY

@@ -1,18 +1,65 @@
 """Tests for setting up and unloading the integration."""
 
-from homeassistant.config_entries import ConfigEntryState
+from unittest.mock import MagicMock
+
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.sequence.api import (
+    SequenceAuthError,
+    SequenceConnectionError,
+    SequenceRateLimitError,
+    SequenceResponseError,
+)
 from custom_components.sequence.const import DOMAIN
 
+from .conftest import BASE_URL, TOKEN
 
-async def test_setup_and_unload(hass: HomeAssistant) -> None:
-    entry = MockConfigEntry(domain=DOMAIN)
-    entry.add_to_hass(hass)
 
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    assert entry.state is ConfigEntryState.LOADED
+async def test_setup_and_unload(
+    hass: HomeAssistant, init_integration: MockConfigEntry, mock_sequence_client: MagicMock
+) -> None:
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert init_integration.runtime_data.client is mock_sequence_client
+    assert hass.states.get("sensor.sequence_groceries_balance") is not None
 
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    assert entry.state is ConfigEntryState.NOT_LOADED
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert init_integration.state is ConfigEntryState.NOT_LOADED
+    assert hass.states.get("sensor.sequence_groceries_balance").state == "unavailable"
+
+
+async def test_setup_uses_the_stored_credential(
+    hass: HomeAssistant, init_integration: MockConfigEntry, mock_client_class: MagicMock
+) -> None:
+    args, kwargs = mock_client_class.call_args
+    assert args[1] == TOKEN
+    assert kwargs == {"base_url": BASE_URL}
+
+
+@pytest.mark.parametrize(
+    ("error", "state"),
+    [
+        (SequenceConnectionError("down"), ConfigEntryState.SETUP_RETRY),
+        (SequenceRateLimitError("slow", retry_after=60), ConfigEntryState.SETUP_RETRY),
+        (SequenceResponseError("odd"), ConfigEntryState.SETUP_RETRY),
+        (SequenceAuthError("refused"), ConfigEntryState.SETUP_ERROR),
+    ],
+)
+async def test_setup_failures(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_sequence_client: MagicMock,
+    error: Exception,
+    state: ConfigEntryState,
+) -> None:
+    mock_sequence_client.async_get_accounts.side_effect = error
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is state
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    reauth = [flow for flow in flows if flow["context"]["source"] == SOURCE_REAUTH]
+    assert bool(reauth) is isinstance(error, SequenceAuthError)

@@ -23,6 +23,7 @@ MIN_SCAN_INTERVAL: Final = timedelta(minutes=5)
 MAX_SCAN_INTERVAL: Final = timedelta(hours=24)
 
 SEQUENCE_APP_URL: Final = "https://app.getsequence.io"
+MANUFACTURER: Final = "Sequence"
 
 EVENT_BALANCE_INCREASED: Final = "sequence_account_balance_increased"
 EVENT_BALANCE_DECREASED: Final = "sequence_account_balance_decreased"

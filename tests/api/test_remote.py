@@ -38,7 +38,7 @@ from custom_components.sequence.api.remote import parse_retry_after
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
-TOKEN = "tok_DO_NOT_LEAK_4d1c8e"  # noqa: S105 - an obvious fake, asserted never to leak
+TOKEN = "tok_DO_NOT_LEAK_4d1c8e"
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 GOOD: dict[str, Any] = json.loads((FIXTURES / "remote_accounts.json").read_text())
 

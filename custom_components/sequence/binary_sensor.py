@@ -1,0 +1,54 @@
+"""A problem sensor that says whether, and why, the Sequence API is failing."""
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import SequenceConfigEntry
+from .entity import SequenceEntity
+
+PARALLEL_UPDATES = 0
+
+API_PROBLEM_DESCRIPTION = BinarySensorEntityDescription(
+    key="api_problem",
+    translation_key="api_problem",
+    device_class=BinarySensorDeviceClass.PROBLEM,
+    entity_category=EntityCategory.DIAGNOSTIC,
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SequenceConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the API-problem sensor to the hub device."""
+    async_add_entities([SequenceApiProblemSensor(entry.runtime_data, API_PROBLEM_DESCRIPTION)])
+
+
+class SequenceApiProblemSensor(SequenceEntity, BinarySensorEntity):
+    """On while polls fail; the ``error_kind`` attribute says why (never the error text)."""
+
+    @property
+    def available(self) -> bool:
+        """Always available: it reports the failures that make the others unavailable."""
+        return True
+
+    @property
+    def is_on(self) -> bool:
+        """True when the last poll failed."""
+        return not self.coordinator.last_update_success
+
+    @property
+    def extra_state_attributes(self) -> dict[str, str | None]:
+        """The kind of the last error: invalid_auth, rate_limited, cannot_connect, ..."""
+        return {
+            "error_kind": None
+            if self.coordinator.last_update_success
+            else self.coordinator.last_error_kind
+        }

@@ -1,0 +1,41 @@
+"""A button that asks Sequence for fresh balances now."""
+
+from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import DOMAIN
+from .coordinator import SequenceConfigEntry
+from .entity import SequenceEntity
+
+PARALLEL_UPDATES = 0
+
+REFRESH_DESCRIPTION = ButtonEntityDescription(key="refresh", translation_key="refresh")
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SequenceConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the refresh button to the hub device."""
+    async_add_entities([SequenceRefreshButton(entry.runtime_data, REFRESH_DESCRIPTION)])
+
+
+class SequenceRefreshButton(SequenceEntity, ButtonEntity):
+    """Refresh every Sequence entity of this entry now."""
+
+    @property
+    def available(self) -> bool:
+        """Always pressable: a refresh is how a user checks whether Sequence is back."""
+        return True
+
+    async def async_press(self) -> None:
+        """Poll now; tell the user (translated) when the poll fails."""
+        await self.coordinator.async_refresh()
+        if not self.coordinator.last_update_success:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key=self.coordinator.last_error_kind or "unexpected_response",
+            )

@@ -1,0 +1,217 @@
+"""The coordinator: polls Sequence and hands entities a normalized snapshot keyed by account id."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .api import (
+    Account,
+    AccountKind,
+    AccountsSnapshot,
+    SequenceAuthError,
+    SequenceConnectionError,
+    SequenceError,
+    SequenceRateLimitError,
+    SequenceRemoteClient,
+)
+from .const import (
+    CONF_ACCOUNT_KINDS,
+    CONF_BALANCE_EVENTS,
+    CONF_EXCLUDED_ACCOUNTS,
+    CONF_SCAN_INTERVAL_MINUTES,
+    DEFAULT_SCAN_INTERVAL,
+    DOMAIN,
+    EVENT_BALANCE_DECREASED,
+    EVENT_BALANCE_INCREASED,
+    LOGGER,
+    MANUFACTURER,
+    SEQUENCE_APP_URL,
+)
+
+type SequenceConfigEntry = ConfigEntry[SequenceCoordinator]
+
+# After this many consecutive polls with a payload we cannot read, tell the user through Repairs:
+# one bad answer is a blip, several in a row mean Sequence changed its API.
+UNEXPECTED_RESPONSE_ISSUE_THRESHOLD = 3
+ISSUE_UNEXPECTED_RESPONSE = "unexpected_response"
+
+
+def error_key(err: SequenceError) -> str:
+    """Return the translation key (and error kind) for a client error.
+
+    Shared by the coordinator, the config flow and the API-problem binary sensor.
+    """
+    match err:
+        case SequenceAuthError():
+            return "invalid_auth"
+        case SequenceRateLimitError():
+            return "rate_limited"
+        case SequenceConnectionError():
+            return "cannot_connect"
+        case _:
+            return "unexpected_response"
+
+
+def account_device_identifier(entry: SequenceConfigEntry, account_id: str) -> tuple[str, str]:
+    """Return the device registry identifier of an account's device."""
+    return (DOMAIN, f"{entry.unique_id}:{account_id}")
+
+
+def hub_device_identifier(entry: SequenceConfigEntry) -> tuple[str, str]:
+    """Return the device registry identifier of the entry's "Sequence" hub device."""
+    return (DOMAIN, f"{entry.unique_id}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SequenceData:
+    """What the entities read: the accounts the options include, keyed by id."""
+
+    accounts: Mapping[str, Account]
+    snapshot: AccountsSnapshot
+    """Everything the poll returned, before the options' filter (for options and diagnostics)."""
+
+
+class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
+    """Polls ``POST /accounts`` once per interval for one Sequence beneficiary."""
+
+    config_entry: SequenceConfigEntry
+
+    def __init__(
+        self, hass: HomeAssistant, entry: SequenceConfigEntry, client: SequenceRemoteClient
+    ) -> None:
+        """Set up the coordinator with the interval chosen in the options."""
+        minutes = entry.options.get(CONF_SCAN_INTERVAL_MINUTES)
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=DOMAIN,
+            update_interval=timedelta(minutes=minutes) if minutes else DEFAULT_SCAN_INTERVAL,
+        )
+        self.client = client
+        self.last_success_at: datetime | None = None
+        self.last_error_kind: str | None = None
+        self._unexpected_responses = 0
+
+    def async_register_hub(self) -> None:
+        """Register the entry's "Sequence" hub device, which account devices link to."""
+        dr.async_get(self.hass).async_get_or_create(
+            config_entry_id=self.config_entry.entry_id,
+            identifiers={hub_device_identifier(self.config_entry)},
+            name="Sequence",
+            manufacturer=MANUFACTURER,
+            model="Sequence account",
+            entry_type=dr.DeviceEntryType.SERVICE,
+            configuration_url=SEQUENCE_APP_URL,
+        )
+
+    async def _async_update_data(self) -> SequenceData:
+        """Fetch the accounts and map client errors to Home Assistant's."""
+        try:
+            snapshot = await self.client.async_get_accounts()
+        except SequenceError as err:
+            self._record_failure(err)
+            key = error_key(err)
+            if isinstance(err, SequenceAuthError):
+                raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key=key) from err
+            retry_after = err.retry_after if isinstance(err, SequenceRateLimitError) else None
+            raise UpdateFailed(
+                translation_domain=DOMAIN, translation_key=key, retry_after=retry_after
+            ) from err
+        self._record_success()
+        data = self._select_accounts(snapshot)
+        self._fire_balance_events(data)
+        self._sync_devices(data)
+        return data
+
+    def _record_failure(self, err: SequenceError) -> None:
+        self.last_error_kind = error_key(err)
+        if self.last_error_kind != "unexpected_response":
+            return
+        self._unexpected_responses += 1
+        if self._unexpected_responses == UNEXPECTED_RESPONSE_ISSUE_THRESHOLD:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                ISSUE_UNEXPECTED_RESPONSE,
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key=ISSUE_UNEXPECTED_RESPONSE,
+                translation_placeholders={"count": str(self._unexpected_responses)},
+            )
+
+    def _record_success(self) -> None:
+        self.last_success_at = dt_util.utcnow()
+        self.last_error_kind = None
+        if self._unexpected_responses >= UNEXPECTED_RESPONSE_ISSUE_THRESHOLD:
+            ir.async_delete_issue(self.hass, DOMAIN, ISSUE_UNEXPECTED_RESPONSE)
+        self._unexpected_responses = 0
+
+    def _select_accounts(self, snapshot: AccountsSnapshot) -> SequenceData:
+        """Keep the accounts the options include (all kinds and all accounts by default)."""
+        options = self.config_entry.options
+        kinds = {AccountKind(kind) for kind in options.get(CONF_ACCOUNT_KINDS, list(AccountKind))}
+        excluded = set(options.get(CONF_EXCLUDED_ACCOUNTS, ()))
+        return SequenceData(
+            accounts={
+                account_id: account
+                for account_id, account in snapshot.accounts.items()
+                if account.kind in kinds and account_id not in excluded
+            },
+            snapshot=snapshot,
+        )
+
+    def _fire_balance_events(self, new: SequenceData) -> None:
+        """Fire an event per real balance change; never on the first poll."""
+        if self.data is None or not self.config_entry.options.get(CONF_BALANCE_EVENTS, False):
+            return
+        for account_id, account in new.accounts.items():
+            previous = self.data.accounts.get(account_id)
+            if previous is None or previous.balance is None or account.balance is None:
+                continue
+            delta: Decimal = account.balance - previous.balance
+            if not delta:
+                continue
+            self.hass.bus.async_fire(
+                EVENT_BALANCE_INCREASED if delta > 0 else EVENT_BALANCE_DECREASED,
+                {
+                    "config_entry_id": self.config_entry.entry_id,
+                    "account_id": account_id,
+                    "account_type": account.kind.value,
+                    "old_balance": str(previous.balance),
+                    "new_balance": str(account.balance),
+                    "delta": str(delta),
+                    "currency": "USD",
+                },
+            )
+
+    def _sync_devices(self, data: SequenceData) -> None:
+        """Remove devices of accounts that are gone (or excluded); follow renames.
+
+        Runs only after a successful poll, so a failed poll never removes anything.
+        """
+        registry = dr.async_get(self.hass)
+        entry = self.config_entry
+        wanted = {
+            account_device_identifier(entry, account_id): account
+            for account_id, account in data.accounts.items()
+        }
+        hub = hub_device_identifier(entry)
+        for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+            identifier = next((ident for ident in device.identifiers if ident[0] == DOMAIN), None)
+            if identifier is None or identifier == hub:
+                continue
+            account = wanted.get(identifier)
+            if account is None:
+                LOGGER.debug("Removing the device of an account Sequence no longer returns")
+                registry.async_remove_device(device.id)
+            elif device.name != account.name:
+                registry.async_update_device(device.id, name=account.name)

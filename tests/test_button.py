@@ -1,0 +1,38 @@
+"""Tests for the refresh button."""
+
+from unittest.mock import MagicMock
+
+from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
+from homeassistant.const import ATTR_ENTITY_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+import pytest
+
+from custom_components.sequence.api import SequenceConnectionError
+
+BUTTON = "button.sequence_refresh"
+
+
+async def press(hass: HomeAssistant) -> None:
+    await hass.services.async_call(
+        BUTTON_DOMAIN, SERVICE_PRESS, {ATTR_ENTITY_ID: BUTTON}, blocking=True
+    )
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_refresh_polls_now(hass: HomeAssistant, mock_sequence_client: MagicMock) -> None:
+    calls = mock_sequence_client.async_get_accounts.await_count
+    await press(hass)
+    assert mock_sequence_client.async_get_accounts.await_count == calls + 1
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_refresh_failure_is_translated(
+    hass: HomeAssistant, mock_sequence_client: MagicMock
+) -> None:
+    mock_sequence_client.async_get_accounts.side_effect = SequenceConnectionError("down")
+    with pytest.raises(HomeAssistantError) as raised:
+        await press(hass)
+    assert raised.value.translation_key == "cannot_connect"
+    assert raised.value.translation_domain == "sequence"
+    assert hass.states.get(BUTTON).state != "unavailable"

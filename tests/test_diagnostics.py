@@ -1,0 +1,71 @@
+"""Tests for diagnostics: useful, and free of secrets and personal data."""
+
+import json
+import logging
+from unittest.mock import MagicMock
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.sequence.const import CONF_EXCLUDED_ACCOUNTS
+
+from .conftest import TOKEN, load_payload, load_snapshot
+
+
+async def test_diagnostics_snapshot(
+    frozen_start: FrozenDateTimeFactory,  # first: Home Assistant's auth tokens are issued after it
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    init_integration: MockConfigEntry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
+    assert diagnostics == snapshot
+    assert diagnostics["accounts"]["per_kind"] == {
+        "pod": 3,
+        "income_source": 1,
+        "external": 2,
+        "unknown": 1,
+    }
+    assert diagnostics["accounts"]["with_balance_error"] == 1
+    assert diagnostics["coordinator"]["last_error_kind"] is None
+
+
+async def test_diagnostics_and_logs_hold_no_secret_or_personal_data(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    mock_config_entry: MockConfigEntry,
+    mock_sequence_client: MagicMock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Every id, name, balance and the token from the fixture stay out of both."""
+    caplog.set_level(logging.DEBUG)
+    mock_sequence_client.async_get_accounts.return_value = load_snapshot("accounts_secrets.json")
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry, options={CONF_EXCLUDED_ACCOUNTS: ["ID-SECRET-0003"]}
+    )
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    diagnostics = json.dumps(
+        await get_diagnostics_for_config_entry(hass, hass_client, mock_config_entry)
+    )
+    forbidden = [TOKEN]
+    for account in load_payload("accounts_secrets.json")["data"]["accounts"]:
+        forbidden += [account["id"], account["name"]]
+        if account["balance"]["amountInDollars"] is not None:
+            forbidden.append(f"{account['balance']['amountInDollars']:.2f}")
+    logs = "\n".join(record.getMessage() for record in caplog.records)
+    assert logs  # debug logging was on, so this is a real check
+    for secret in forbidden:
+        assert secret not in diagnostics, secret
+        assert secret not in logs, secret
+    assert '"excluded_accounts": 1' in diagnostics
