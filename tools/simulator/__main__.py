@@ -142,8 +142,8 @@ def url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
-async def serve(args: argparse.Namespace) -> int:
-    """Serve until SIGINT or SIGTERM; the process exit code."""
+async def serve(args: argparse.Namespace, *, stop: asyncio.Event | None = None) -> int:
+    """Serve until ``stop`` is set (by default: until SIGINT or SIGTERM); the exit code."""
     bank = Bank(seed=args.seed, extra_accounts=args.accounts)
     simulator = Simulator.create(bank, Settings(args.retry_after, args.slow_seconds))
     applied = simulator.scenarios.activate(args.scenario)
@@ -160,9 +160,10 @@ async def serve(args: argparse.Namespace) -> int:
         shutdown_timeout=SHUTDOWN_TIMEOUT,
     )
     await runner.setup()
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    signals = (signal.SIGINT, signal.SIGTERM) if stop is None else ()
+    stop = stop or asyncio.Event()
+    for signum in signals:
         loop.add_signal_handler(signum, stop.set)
     try:
         await web.SockSite(runner, sock).start()
@@ -174,7 +175,7 @@ async def serve(args: argparse.Namespace) -> int:
         )
         await stop.wait()
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in signals:
             loop.remove_signal_handler(signum)
         await runner.cleanup()
     print("Sequence simulator stopped", file=sys.stderr, flush=True)

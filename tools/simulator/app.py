@@ -46,7 +46,7 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         raise
     finally:
         if not request.path.startswith(control.PREFIX):
-            request.app[SIMULATOR].requests[route_name(request)] += 1
+            request.config_dict[SIMULATOR].requests[route_name(request)] += 1
         elapsed_ms = (time.perf_counter() - started) * 1000
         LOGGER.info("%s %s %s %.0fms", request.method, request.path, outcome, elapsed_ms)
     return response

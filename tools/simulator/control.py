@@ -119,13 +119,13 @@ def _answers_problems(handler: Handler) -> Handler:
 
 async def get_state(request: web.Request) -> web.Response:
     """``GET /_simulator/state``."""
-    return web.json_response(state_json(request.app[SIMULATOR]))
+    return web.json_response(state_json(request.config_dict[SIMULATOR]))
 
 
 @_answers_problems
 async def post_scenario(request: web.Request) -> web.Response:
     """``POST /_simulator/scenario``: switch mode or apply a one-shot change."""
-    simulator = request.app[SIMULATOR]
+    simulator = request.config_dict[SIMULATOR]
     params = await _body(request)
     name = text(params, "scenario")
     if name is None:
@@ -139,7 +139,7 @@ async def post_scenario(request: web.Request) -> web.Response:
 @_answers_problems
 async def post_account(request: web.Request) -> web.Response:
     """``POST /_simulator/accounts``: add an account at the end of the list."""
-    bank = request.app[SIMULATOR].bank
+    bank = request.config_dict[SIMULATOR].bank
     params = await _body(request)
     reject_unknown(params, ADD_PARAMS, "adding an account")
     name = text(params, "name")
@@ -170,7 +170,7 @@ async def patch_account(request: web.Request) -> web.Response:
 
     Every parameter is checked before anything changes.
     """
-    bank = request.app[SIMULATOR].bank
+    bank = request.config_dict[SIMULATOR].bank
     account_id = bank.get(request.match_info["id"]).id
     params = await _body(request)
     reject_unknown(params, PATCH_PARAMS, "changing an account")
@@ -195,13 +195,13 @@ async def patch_account(request: web.Request) -> web.Response:
 @_answers_problems
 async def delete_account(request: web.Request) -> web.Response:
     """``DELETE /_simulator/accounts/{id}``."""
-    account = request.app[SIMULATOR].bank.remove(request.match_info["id"])
+    account = request.config_dict[SIMULATOR].bank.remove(request.match_info["id"])
     return web.json_response({"removed": account.id})
 
 
 async def post_reset(request: web.Request) -> web.Response:
     """``POST /_simulator/reset``."""
-    simulator = request.app[SIMULATOR]
+    simulator = request.config_dict[SIMULATOR]
     simulator.reset()
     return web.json_response(state_json(simulator))
 

@@ -115,7 +115,7 @@ def is_authorized(request: web.Request) -> bool:
     if token is None:
         return False
     return any(
-        hmac.compare_digest(token.encode(), known.encode()) for known in request.app[ACCESS_TOKENS]
+        hmac.compare_digest(token.encode(), known.encode()) for known in request.config_dict[ACCESS_TOKENS]
     )
 
 
@@ -136,7 +136,7 @@ async def post_accounts(request: web.Request) -> web.StreamResponse:
             f"{request.method} is not allowed; use POST",
             headers={hdrs.ALLOW: hdrs.METH_POST},
         )
-    simulator = request.app[SIMULATOR]
+    simulator = request.config_dict[SIMULATOR]
     fault = simulator.scenarios.next_fault()
     if fault is Fault.SLOW:
         await asyncio.sleep(simulator.scenarios.settings.slow_seconds)
