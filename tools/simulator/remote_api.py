@@ -115,7 +115,8 @@ def is_authorized(request: web.Request) -> bool:
     if token is None:
         return False
     return any(
-        hmac.compare_digest(token.encode(), known.encode()) for known in request.config_dict[ACCESS_TOKENS]
+        hmac.compare_digest(token.encode(), known.encode())
+        for known in request.config_dict[ACCESS_TOKENS]
     )
 
 
