@@ -1,0 +1,217 @@
+"""The simulator's own JSON control API under ``/_simulator/`` (no auth: loopback only).
+
+- ``GET    /_simulator/state``          scenario, request counts per route, accounts (cents)
+- ``POST   /_simulator/scenario``       ``{"scenario": NAME, ...params}``
+- ``POST   /_simulator/accounts``       add ``{"name", "type"?, "id"?, "balance_cents"?, ...}``
+- ``PATCH  /_simulator/accounts/{id}``  ``{"name"?, "balance_cents"?, "error"?, "drift_cents"?}``
+- ``DELETE /_simulator/accounts/{id}``
+- ``POST   /_simulator/reset``          as if freshly started (scenario ``ok``)
+
+Keys are snake_case and money is integer cents, whatever the simulated API's wire format.
+Errors are ``{"error": TEXT}`` with 400 or 404. Tokens are never shown.
+"""
+
+from collections.abc import Awaitable, Callable, Mapping
+import functools
+import json
+
+from aiohttp import web
+
+from .params import InvalidParamsError, Params, integer, reject_unknown, text
+from .runtime import SIMULATOR, Simulator
+from .scenarios import SCENARIOS
+from .state import AccountKind, DuplicateAccountError, ExternalType, SimAccount, UnknownAccountError
+
+PREFIX = "/_simulator"
+
+KIND_NAMES: Mapping[str, AccountKind] = {
+    "pod": AccountKind.POD,
+    "income source": AccountKind.INCOME_SOURCE,
+    "income_source": AccountKind.INCOME_SOURCE,
+    "account": AccountKind.EXTERNAL_ACCOUNT,
+    "external_account": AccountKind.EXTERNAL_ACCOUNT,
+}
+"""Account types in either API's vocabulary (``"Income Source"`` or ``"INCOME_SOURCE"``)."""
+
+ADD_PARAMS = frozenset(
+    {"id", "name", "type", "balance_cents", "error", "drift_cents", "external_type", "institution"}
+)
+PATCH_PARAMS = frozenset({"name", "balance_cents", "error", "drift_cents"})
+
+
+def _problem(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def _body(request: web.Request) -> dict[str, object]:
+    try:
+        body = json.loads(await request.read() or b"{}")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        msg = "the body must be a JSON object"
+        raise InvalidParamsError(msg)
+    return body
+
+
+def _error_param(params: Params) -> str | None:
+    value = params.get("error")
+    if value is not None and not isinstance(value, str):
+        msg = "error must be a string or null"
+        raise InvalidParamsError(msg)
+    return value
+
+
+def _kind(params: Params) -> AccountKind:
+    name = text(params, "type")
+    if name is None:
+        return AccountKind.POD
+    try:
+        return KIND_NAMES[name.lower()]
+    except KeyError:
+        msg = f"type must be one of: {', '.join(KIND_NAMES)}"
+        raise InvalidParamsError(msg) from None
+
+
+def _external_type(params: Params, kind: AccountKind) -> ExternalType | None:
+    name = text(params, "external_type")
+    if name is None:
+        return ExternalType.DEPOSITORY if kind is AccountKind.EXTERNAL_ACCOUNT else None
+    try:
+        return ExternalType(name.upper())
+    except ValueError:
+        msg = f"external_type must be one of: {', '.join(ExternalType)}"
+        raise InvalidParamsError(msg) from None
+
+
+def state_json(simulator: Simulator) -> dict[str, object]:
+    """Everything the control API reports about the simulator."""
+    bank = simulator.bank
+    return {
+        "scenario": simulator.scenarios.describe(),
+        "scenarios": {name: scenario.description for name, scenario in SCENARIOS.items()},
+        "requests": dict(sorted(simulator.requests.items())),
+        "seed": bank.seed,
+        "elapsed_seconds": bank.elapsed_seconds(),
+        "accounts": [bank.describe(account) for account in bank.accounts()],
+    }
+
+
+type Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def _answers_problems(handler: Handler) -> Handler:
+    """Turn a bad parameter into 400 and an unknown account into 404."""
+
+    @functools.wraps(handler)
+    async def wrapper(request: web.Request) -> web.Response:
+        try:
+            return await handler(request)
+        except InvalidParamsError as err:
+            return _problem(400, str(err))
+        except DuplicateAccountError:
+            return _problem(400, "an account with that id already exists")
+        except UnknownAccountError:
+            return _problem(404, "no account with that id")
+
+    return wrapper
+
+
+async def get_state(request: web.Request) -> web.Response:
+    """``GET /_simulator/state``."""
+    return web.json_response(state_json(request.config_dict[SIMULATOR]))
+
+
+@_answers_problems
+async def post_scenario(request: web.Request) -> web.Response:
+    """``POST /_simulator/scenario``: switch mode or apply a one-shot change."""
+    simulator = request.config_dict[SIMULATOR]
+    params = await _body(request)
+    name = text(params, "scenario")
+    if name is None:
+        msg = "scenario is required"
+        raise InvalidParamsError(msg)
+    del params["scenario"]
+    result = simulator.scenarios.activate(name, params)
+    return web.json_response({**result, "scenario": simulator.scenarios.describe()})
+
+
+@_answers_problems
+async def post_account(request: web.Request) -> web.Response:
+    """``POST /_simulator/accounts``: add an account at the end of the list."""
+    bank = request.config_dict[SIMULATOR].bank
+    params = await _body(request)
+    reject_unknown(params, ADD_PARAMS, "adding an account")
+    name = text(params, "name")
+    if name is None:
+        msg = "name is required"
+        raise InvalidParamsError(msg)
+    kind = _kind(params)
+    balance = integer(params, "balance_cents") or 0
+    account = bank.add(
+        SimAccount(
+            id=text(params, "id") or bank.new_id(),
+            name=name,
+            kind=kind,
+            base_cents=balance,
+            overdrawable=balance < 0,
+            drift_cents=integer(params, "drift_cents", minimum=0) or 0,
+            error=_error_param(params),
+            external_type=_external_type(params, kind),
+            institution=text(params, "institution"),
+        )
+    )
+    return web.json_response(bank.describe(account), status=201)
+
+
+@_answers_problems
+async def patch_account(request: web.Request) -> web.Response:
+    """``PATCH /_simulator/accounts/{id}``: rename, set the balance now, set or clear an error.
+
+    Every parameter is checked before anything changes.
+    """
+    bank = request.config_dict[SIMULATOR].bank
+    account_id = bank.get(request.match_info["id"]).id
+    params = await _body(request)
+    reject_unknown(params, PATCH_PARAMS, "changing an account")
+    if not params:
+        msg = f"give at least one of: {', '.join(sorted(PATCH_PARAMS))}"
+        raise InvalidParamsError(msg)
+    name = text(params, "name")
+    balance = integer(params, "balance_cents")
+    drift = integer(params, "drift_cents", minimum=0)
+    error = _error_param(params)
+    if name is not None:
+        bank.rename(account_id, name)
+    if drift is not None:
+        bank.set_drift(account_id, drift)
+    if balance is not None:
+        bank.set_balance(account_id, balance)
+    if "error" in params:
+        bank.set_error(account_id, error)
+    return web.json_response(bank.describe(bank.get(account_id)))
+
+
+@_answers_problems
+async def delete_account(request: web.Request) -> web.Response:
+    """``DELETE /_simulator/accounts/{id}``."""
+    account = request.config_dict[SIMULATOR].bank.remove(request.match_info["id"])
+    return web.json_response({"removed": account.id})
+
+
+async def post_reset(request: web.Request) -> web.Response:
+    """``POST /_simulator/reset``."""
+    simulator = request.config_dict[SIMULATOR]
+    simulator.reset()
+    return web.json_response(state_json(simulator))
+
+
+def setup(app: web.Application) -> None:
+    """Add the control routes."""
+    router = app.router
+    router.add_get(f"{PREFIX}/state", get_state)
+    router.add_post(f"{PREFIX}/scenario", post_scenario)
+    router.add_post(f"{PREFIX}/accounts", post_account)
+    router.add_patch(f"{PREFIX}/accounts/{{id}}", patch_account)
+    router.add_delete(f"{PREFIX}/accounts/{{id}}", delete_account)
+    router.add_post(f"{PREFIX}/reset", post_reset)
