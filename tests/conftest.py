@@ -36,7 +36,14 @@ def load_snapshot(name: str = "accounts.json") -> AccountsSnapshot:
 
 # Every fake credential any test hands the integration. No log record of any test, at any level,
 # may contain one of them (checked after each test by ``no_secret_in_logs``).
-FAKE_SECRETS = (TOKEN, "tok-new-1234", "tok-someone-else", "tok-another-token", "DO_NOT_LEAK")
+FAKE_SECRETS = (
+    TOKEN,
+    "tok-new-1234",
+    "tok-someone-else",
+    "tok-another-token",
+    "DO_NOT_LEAK",
+    "tok-live-5f2a9c0e77d1",
+)
 
 
 @pytest.fixture(autouse=True)

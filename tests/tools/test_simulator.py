@@ -39,7 +39,7 @@ from tools.simulator.state import (
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "tok-live-5f2a9c0e77d1"  # noqa: S105 - a fake token, distinctive, so a leak into any text is easy to spot
+TOKEN = "tok-live-5f2a9c0e77d1"
 HEADER = "x-sequence-access-token"
 LISTENING = re.compile(r"^Sequence simulator listening on (http://\S+) \(scenario: (\w+)\)$")
 
