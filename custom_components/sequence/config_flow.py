@@ -165,6 +165,14 @@ class SequenceConfigFlow(ConfigFlow, domain=DOMAIN):
                 return entry
         return None
 
+    def _async_update_same_beneficiary(
+        self, entry: ConfigEntry, data: dict[str, Any], snapshot: AccountsSnapshot
+    ) -> ConfigFlowResult:
+        """Store the new credential, unless it sees another beneficiary's accounts."""
+        if not _known_account_ids(self, entry) & set(snapshot.accounts):
+            return self.async_abort(reason="wrong_account")
+        return self.async_update_reload_and_abort(entry, data_updates=data)
+
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the access token (and, in a collapsed section, the API base URL)."""
         errors: dict[str, str] = {}
@@ -203,9 +211,7 @@ class SequenceConfigFlow(ConfigFlow, domain=DOMAIN):
                 user_input[CONF_API_TOKEN], entry.data[CONF_BASE_URL]
             )
             if snapshot is not None:
-                if not _known_account_ids(self, entry) & set(snapshot.accounts):
-                    return self.async_abort(reason="wrong_account")
-                return self.async_update_reload_and_abort(entry, data_updates=data)
+                return self._async_update_same_beneficiary(entry, data, snapshot)
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=vol.Schema({vol.Required(CONF_API_TOKEN): TOKEN_SELECTOR}),
@@ -224,9 +230,7 @@ class SequenceConfigFlow(ConfigFlow, domain=DOMAIN):
             token = user_input.get(CONF_API_TOKEN) or entry.data[CONF_API_TOKEN]
             data, snapshot, errors = await self._async_validate(token, base_url)
             if snapshot is not None:
-                if not _known_account_ids(self, entry) & set(snapshot.accounts):
-                    return self.async_abort(reason="wrong_account")
-                return self.async_update_reload_and_abort(entry, data_updates=data)
+                return self._async_update_same_beneficiary(entry, data, snapshot)
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
