@@ -43,6 +43,7 @@ FAKE_SECRETS = (
     "tok-another-token",
     "DO_NOT_LEAK",
     "tok-live-5f2a9c0e77d1",
+    "tok-probe-31c9",
 )
 
 
