@@ -10,7 +10,7 @@ class SequenceError(Exception):
 
 
 class SequenceAuthError(SequenceError):
-    """The credential was refused (401/403, ``INVALID_ACCESS_TOKEN``)."""
+    """The credential was refused (401; 403 on the Remote API; ``UNAUTHORIZED``, ...)."""
 
 
 class SequenceRateLimitError(SequenceError):
@@ -28,3 +28,20 @@ class SequenceConnectionError(SequenceError):
 
 class SequenceResponseError(SequenceError):
     """Sequence answered, but not with what the API documents (5xx, not JSON, wrong shape)."""
+
+
+class SequenceNotFoundError(SequenceResponseError):
+    """The resource does not exist or is not visible to this credential (404)."""
+
+
+class SequencePermissionError(SequenceError):
+    """The credential is valid but lacks a permission (Platform API 403 ``ACCESS_DENIED``).
+
+    Distinct from :class:`SequenceAuthError`: asking the user to sign in again does not help;
+    they must grant the permission to their API key in the Sequence app.
+    """
+
+    def __init__(self, message: str, *, permission: str | None = None) -> None:
+        """Keep the missing permission's name (e.g. ``READ_ACCOUNTS``), when it is known."""
+        super().__init__(message)
+        self.permission = permission

@@ -6,10 +6,14 @@ The coordinator and the entities work on these, never on the wire format, so a s
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 
 CENT = Decimal("0.01")
+MAX_ABS_CENTS = 10**17
+"""Amounts in cents must stay below this magnitude ($10^15): anything larger is nonsense from
+the wire, and still converts exactly within ``Decimal``'s default 28-digit precision."""
 
 
 class AccountKind(StrEnum):
@@ -23,14 +27,75 @@ class AccountKind(StrEnum):
     """A type this version does not know; the raw type is kept in ``Account.type_name``."""
 
 
+class Permission(StrEnum):
+    """The scoped permissions of a Platform API key."""
+
+    READ_ACCOUNTS = "READ_ACCOUNTS"
+    READ_RULES = "READ_RULES"
+    TRIGGER_RULES = "TRIGGER_RULES"
+    READ_TRANSFERS = "READ_TRANSFERS"
+    MANUAL_TRANSFER = "MANUAL_TRANSFER"
+    READ_AUDIT_LOGS = "READ_AUDIT_LOGS"
+
+
+class TransferDirection(StrEnum):
+    """Which way money moved, seen from the Sequence beneficiary."""
+
+    INCOMING = "incoming"
+    """Into a Sequence account from outside (``MONEY_IN``: paycheck, pull from a bank, ...)."""
+    OUTGOING = "outgoing"
+    """Out of Sequence to the outside (``MONEY_OUT``: card payment, ATM, ...)."""
+    INTERNAL = "internal"
+    """Between two Sequence accounts (``INTERNAL``: Pod to Pod, Income Source to Pod)."""
+    UNKNOWN = "unknown"
+    """A direction this version does not know."""
+
+
 def to_cents(amount: Decimal) -> Decimal:
     """Round a dollar amount to whole cents (banker's rounding, as the value is already exact)."""
     return amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
+def cents_to_dollars(cents: int) -> Decimal:
+    """Integer cents as exact dollars with two places: ``41206`` -> ``Decimal("412.06")``.
+
+    Raises:
+        ValueError: ``abs(cents)`` is ``MAX_ABS_CENTS`` or more.
+    """
+    if abs(cents) >= MAX_ABS_CENTS:
+        msg = "amount in cents is out of range"
+        raise ValueError(msg)
+    return (Decimal(cents) / 100).quantize(CENT)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LiabilityDetails:
+    """Statement and payment facts of a debt account (Platform API only).
+
+    Amounts are positive dollars owed or due, as Sequence reports them.
+    """
+
+    last_statement_balance: Decimal | None = None
+    last_statement_date: date | None = None
+    next_payment_minimum: Decimal | None = None
+    next_payment_due_date: date | None = None
+    interest_rate_percentage: Decimal | None = None
+    """As Sequence sends it, e.g. ``Decimal("24.99")`` for 24.99 %."""
+    original_loan_amount: Decimal | None = None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Account:
-    """One Sequence account, normalized."""
+    """One Sequence account, normalized.
+
+    Sign convention: ``balance`` is the number Sequence reports, in dollars. For Pods, Income
+    Sources and deposit or investment accounts that is the money held. For a liability
+    (``is_liability``: a credit card, loan or mortgage, Platform API only) it is the **positive
+    amount owed**, as the Platform API documents (``balanceInCents``: "a positive number
+    represents debt"); the Remote API cannot tell debt from cash, so there every external
+    account has ``is_liability`` False. Whoever adds balances up (a net worth) subtracts
+    liabilities; this model does not flip signs.
+    """
 
     id: str
     """Opaque: a number-like string on the Remote API, a UUID on the Platform API."""
@@ -42,6 +107,19 @@ class Account:
     """Dollars rounded to cents, or None when Sequence has no balance for the account."""
     balance_error: str | None = None
     """Sequence's own text for why the balance is missing or stale (not secret)."""
+    # Platform API only; the Remote API leaves these at their defaults.
+    external_type: str | None = None
+    """For external accounts: ``DEPOSITORY``, ``INVESTMENT`` or ``LIABILITY`` (as sent)."""
+    is_liability: bool = False
+    """The account is a debt (``LIABILITY``): its ``balance`` is the amount owed."""
+    institution_name: str | None = None
+    available_balance: Decimal | None = None
+    balance_updated_at: datetime | None = None
+    """When Sequence last refreshed the balance (aware, UTC)."""
+    savings_target: Decimal | None = None
+    """A Pod's savings goal in dollars; None when no target is set."""
+    liability: LiabilityDetails | None = None
+    """Statement and payment facts, for liabilities whose balance Sequence could read."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,3 +129,43 @@ class AccountsSnapshot:
     accounts: Mapping[str, Account]
     field_shapes: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     """For diagnostics: per wire field, how often each JSON type was seen (no values)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Transfer:
+    """One money movement seen through the Platform API (no account or routing numbers)."""
+
+    id: str
+    status: str
+    """As Sequence sends it: ``PENDING``, ``COMPLETE``, ``INCOMPLETE``, ``ERROR``, ..."""
+    direction: TransferDirection
+    direction_name: str
+    """The direction exactly as sent (``MONEY_IN``, ``MONEY_OUT``, ``INTERNAL``)."""
+    origin: str
+    """What started it, as sent: ``DIRECT_DEPOSIT``, ``RULE``, ``USER``, ``EXTERNAL_PULL``, ..."""
+    amount: Decimal
+    """Positive dollars, whatever the direction."""
+    created_at: datetime
+    completed_at: datetime | None = None
+    source_id: str | None = None
+    """None when the sender is outside Sequence (a paycheck) or has no Sequence record."""
+    source_name: str | None = None
+    destination_id: str | None = None
+    destination_name: str | None = None
+    rule_id: str | None = None
+    rule_execution_id: str | None = None
+    error_code: str | None = None
+    """Why it failed (``INSUFFICIENT_FUNDS``, ...), for ``ERROR`` and ``INCOMPLETE``."""
+    simulated: bool = False
+    """A dry run (``executionMode: SIMULATION``): no money moved."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PermissionCheck:
+    """What a Platform API key was found to be allowed to read."""
+
+    granted: frozenset[Permission]
+    missing: frozenset[Permission]
+    """Sequence answered 403 ``ACCESS_DENIED`` for these."""
+    unverified: frozenset[Permission] = frozenset()
+    """Could not be tested (e.g. ``READ_TRANSFERS`` needs an account to ask about)."""
