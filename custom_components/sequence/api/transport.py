@@ -1,0 +1,114 @@
+"""HTTP plumbing the API clients share: secrets, capped bodies, strict JSON, ``Retry-After``.
+
+Nothing here puts a credential, a header or response text into a message.
+"""
+
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+import json
+import re
+from typing import Final, NoReturn
+
+import aiohttp
+
+from .errors import SequenceResponseError
+
+CHUNK_SIZE: Final = 64 * 1024
+MISSING: Final = object()
+"""Stands for a key absent from a JSON object (as opposed to a JSON ``null``)."""
+NOT_JSON: Final = object()
+"""What :func:`decode_json` returns for a body that is not JSON."""
+
+_DELTA_SECONDS: Final = re.compile(r"[0-9]{1,12}")
+_JSON_TYPE_NAMES: Final = (  # bool before int: True is an int to Python, not to JSON
+    (bool, "boolean"),
+    (int | float, "number"),
+    (str, "string"),
+    (list, "array"),
+    (dict, "object"),
+)
+
+
+class Secret:
+    """Holds a credential so that no ``repr``, ``vars()`` dump or traceback local shows it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        """Keep ``value``; only ``.value`` gives it back."""
+        self.value = value
+
+    def __repr__(self) -> str:
+        """Never the value."""
+        return "<redacted>"
+
+
+async def read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """Read the body in chunks, refusing more than ``limit`` bytes whatever the headers say."""
+    declared = response.content_length
+    if declared is not None and declared > limit:
+        _too_large(limit)
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(CHUNK_SIZE):
+        body += chunk
+        if len(body) > limit:
+            _too_large(limit)
+    return bytes(body)
+
+
+def _too_large(limit: int) -> NoReturn:
+    msg = f"response larger than {limit} bytes"
+    raise SequenceResponseError(msg)
+
+
+def _reject_constant(name: str) -> NoReturn:
+    """Refuse ``NaN`` and ``Infinity``, which Python's json module accepts by default."""
+    msg = f"{name} is not JSON"
+    raise ValueError(msg)
+
+
+def decode_json(body: bytes) -> object:
+    """The decoded body, or ``NOT_JSON`` (also for NaN, infinities and absurd nesting)."""
+    try:
+        payload: object = json.loads(body, parse_constant=_reject_constant)
+    except ValueError, RecursionError:
+        return NOT_JSON
+    return payload
+
+
+def describe_non_json(body: bytes) -> str:
+    """Say what kind of not-JSON the body is, without quoting any of it."""
+    stripped = body.strip()
+    if not stripped:
+        return "the response body is empty"
+    if stripped.startswith(b"<"):
+        return "the response is HTML, not JSON"
+    return "the response body is not valid JSON"
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP-date.
+
+    A date in the past gives 0. Absent or unparsable values give None.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if _DELTA_SECONDS.fullmatch(value):
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except TypeError, ValueError, OverflowError, IndexError:
+        return None
+    if when.tzinfo is None:  # "-0000" means UTC with unknown origin
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def json_type(value: object) -> str:
+    """The JSON type name of a decoded value (or ``"missing"``), never the value itself."""
+    if value is None:
+        return "null"
+    if value is MISSING:
+        return "missing"
+    return next((name for kind, name in _JSON_TYPE_NAMES if isinstance(value, kind)), "unsupported")
