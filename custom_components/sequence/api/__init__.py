@@ -4,28 +4,49 @@ from .errors import (
     SequenceAuthError,
     SequenceConnectionError,
     SequenceError,
+    SequenceNotFoundError,
+    SequencePermissionError,
     SequenceRateLimitError,
     SequenceResponseError,
 )
-from .models import Account, AccountKind, AccountsSnapshot
 from .remote import (
     DEFAULT_BASE_URL,
     SequenceRemoteClient,
     normalize_token,
     parse_accounts_payload,
 )
+from .models import (
+    Account,
+    AccountKind,
+    AccountsSnapshot,
+    LiabilityDetails,
+    Permission,
+    PermissionCheck,
+    Transfer,
+    TransferDirection,
+)
+from .platform import SequencePlatformClient, detect_credential_kind
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "Account",
     "AccountKind",
     "AccountsSnapshot",
+    "LiabilityDetails",
+    "Permission",
+    "PermissionCheck",
     "SequenceAuthError",
     "SequenceConnectionError",
     "SequenceError",
+    "SequenceNotFoundError",
+    "SequencePermissionError",
+    "SequencePlatformClient",
     "SequenceRateLimitError",
     "SequenceRemoteClient",
     "SequenceResponseError",
     "normalize_token",
     "parse_accounts_payload",
+    "Transfer",
+    "TransferDirection",
+    "detect_credential_kind",
 ]
