@@ -1,9 +1,10 @@
 """Run the Sequence simulator: ``python -m tools.simulator [options]``.
 
-Serves Sequence's Remote API (``POST /accounts``) and the control API (``/_simulator/``) on
-loopback. Once it accepts connections it prints exactly one line to stdout,
-``Sequence simulator listening on http://HOST:PORT (scenario: NAME)``, which other tools wait
-for. Requests are logged to stderr as method, path and status only; tokens never appear.
+Serves Sequence's Remote API (``POST /accounts``), its Platform API (``/platform/v1``) and the
+control API (``/_simulator/``) on loopback. Once it accepts connections it prints exactly one
+line to stdout, ``Sequence simulator listening on http://HOST:PORT (scenario: NAME)``, which
+other tools wait for. Requests are logged to stderr as method, path and status only; tokens and
+keys never appear.
 """
 
 import argparse
@@ -18,6 +19,7 @@ import sys
 from aiohttp import web
 
 from .app import DEFAULT_TOKEN, build_app
+from .platform_records import DEFAULT_API_KEY, RATE_LIMIT_PER_MINUTE, parse_api_key
 from .runtime import Simulator
 from .scenarios import DEFAULT_RETRY_AFTER, DEFAULT_SLOW_SECONDS, SCENARIO_NAMES, Settings
 from .state import Bank
@@ -56,12 +58,29 @@ def _non_negative_float(value: str) -> float:
     return number
 
 
+def _api_key(value: str) -> tuple[str, frozenset[str]]:
+    try:
+        key, permissions = parse_api_key(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return key, frozenset(permissions)
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        msg = f"must be >= 1, not {number}"
+        raise argparse.ArgumentTypeError(msg)
+    return number
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line, checked (exits with status 2 on a bad one)."""
     parser = argparse.ArgumentParser(
         prog="python -m tools.simulator",
-        description="A local stand-in for Sequence's Remote API, with a control API under "
-        "/_simulator/ (state, scenario, accounts, reset).",
+        description="A local stand-in for Sequence's Remote API (POST /accounts) and Platform "
+        "API (/platform/v1), with a control API under /_simulator/ (state, scenario, accounts, "
+        "api_keys, transfers, rules, reset).",
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (loopback)")
     parser.add_argument(
@@ -78,6 +97,23 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="append",
         metavar="TOKEN",
         help=f"a valid access token; repeat for several (default {DEFAULT_TOKEN!r})",
+    )
+    parser.add_argument(
+        "--api-key",
+        action="append",
+        type=_api_key,
+        metavar="KEY[:PERMISSIONS]",
+        help="a valid Platform API key, optionally with comma-separated permissions (e.g. "
+        "sk_test_ro_key:READ_ACCOUNTS,READ_TRANSFERS; 'KEY:' for none; default: every read "
+        f"permission); repeat for several (default {DEFAULT_API_KEY!r})",
+    )
+    parser.add_argument(
+        "--platform-rate-limit",
+        type=_positive_int,
+        default=RATE_LIMIT_PER_MINUTE,
+        metavar="N",
+        help=f"Platform API requests per minute and key before 429 (default "
+        f"{RATE_LIMIT_PER_MINUTE})",
     )
     parser.add_argument(
         "--scenario", choices=SCENARIO_NAMES, default="ok", help="scenario at start"
@@ -116,6 +152,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if args.accounts > MAX_EXTRA_ACCOUNTS:
         parser.error(f"--accounts is at most {MAX_EXTRA_ACCOUNTS}")
     args.token = args.token or [DEFAULT_TOKEN]
+    args.api_key = dict(args.api_key or [parse_api_key(DEFAULT_API_KEY)])
     if any(not token or token != token.strip() for token in args.token):
         parser.error("--token must be non-empty, without surrounding blanks")
     return args
@@ -145,7 +182,12 @@ def url(host: str, port: int) -> str:
 async def serve(args: argparse.Namespace, *, stop: asyncio.Event | None = None) -> int:
     """Serve until ``stop`` is set (by default: until SIGINT or SIGTERM); the exit code."""
     bank = Bank(seed=args.seed, extra_accounts=args.accounts)
-    simulator = Simulator.create(bank, Settings(args.retry_after, args.slow_seconds))
+    simulator = Simulator.create(
+        bank,
+        Settings(args.retry_after, args.slow_seconds),
+        api_keys=args.api_key,
+        rate_limit=args.platform_rate_limit,
+    )
     applied = simulator.scenarios.activate(args.scenario)
     if applied.keys() != {"applied"}:
         LOGGER.info("scenario %s: %s", args.scenario, applied)

@@ -1,7 +1,8 @@
 """Compose the simulator's route modules into one aiohttp application.
 
-The Remote API lives at the root (``/accounts``), the control API under ``/_simulator/``; the
-Platform API will be a sub-application mounted at ``/platform/v1`` beside them.
+The Remote API lives at the root (``/accounts``), the control API under ``/_simulator/`` and
+the Platform API is a sub-application mounted at ``/platform/v1``; they share one bank through
+the ``SIMULATOR`` key (``request.config_dict`` finds it from the sub-application too).
 """
 
 import asyncio
@@ -11,7 +12,7 @@ import time
 
 from aiohttp import web
 
-from . import control, remote_api
+from . import control, platform_api, platform_control, remote_api
 from .runtime import SIMULATOR, Simulator
 
 DEFAULT_TOKEN = "dev-token"  # noqa: S105 - the simulator's documented development token
@@ -53,9 +54,14 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 
 def build_app(simulator: Simulator, *, tokens: Iterable[str] = (DEFAULT_TOKEN,)) -> web.Application:
-    """The whole simulator as one application; ``tokens`` are the valid Remote API tokens."""
+    """The whole simulator as one application; ``tokens`` are the valid Remote API tokens.
+
+    Platform API keys are the simulator's (``Simulator.create(..., api_keys=...)``).
+    """
     app = web.Application(middlewares=[observe])
     app[SIMULATOR] = simulator
     remote_api.setup(app, tokens=tokens)
     control.setup(app)
+    platform_control.setup(app)
+    platform_api.setup(app)
     return app

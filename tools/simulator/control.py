@@ -7,6 +7,8 @@
 - ``DELETE /_simulator/accounts/{id}``
 - ``POST   /_simulator/reset``          as if freshly started (scenario ``ok``)
 
+The Platform API's keys, transfers and rules have their own routes (``platform_control``).
+
 Keys are snake_case and money is integer cents, whatever the simulated API's wire format.
 Errors are ``{"error": TEXT}`` with 400 or 404. Tokens are never shown.
 """
@@ -39,11 +41,13 @@ ADD_PARAMS = frozenset(
 PATCH_PARAMS = frozenset({"name", "balance_cents", "error", "drift_cents"})
 
 
-def _problem(status: int, message: str) -> web.Response:
+def problem(status: int, message: str) -> web.Response:
+    """The control API's error body ``{"error": TEXT}``."""
     return web.json_response({"error": message}, status=status)
 
 
-async def _body(request: web.Request) -> dict[str, object]:
+async def read_body(request: web.Request) -> dict[str, object]:
+    """The request's JSON object (an empty body is ``{}``), or ``InvalidParamsError``."""
     try:
         body = json.loads(await request.read() or b"{}")
     except ValueError:
@@ -94,13 +98,14 @@ def state_json(simulator: Simulator) -> dict[str, object]:
         "seed": bank.seed,
         "elapsed_seconds": bank.elapsed_seconds(),
         "accounts": [bank.describe(account) for account in bank.accounts()],
+        "platform": simulator.platform.describe(),
     }
 
 
 type Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
-def _answers_problems(handler: Handler) -> Handler:
+def answers_problems(handler: Handler) -> Handler:
     """Turn a bad parameter into 400 and an unknown account into 404."""
 
     @functools.wraps(handler)
@@ -108,11 +113,11 @@ def _answers_problems(handler: Handler) -> Handler:
         try:
             return await handler(request)
         except InvalidParamsError as err:
-            return _problem(400, str(err))
+            return problem(400, str(err))
         except DuplicateAccountError:
-            return _problem(400, "an account with that id already exists")
+            return problem(400, "an account with that id already exists")
         except UnknownAccountError:
-            return _problem(404, "no account with that id")
+            return problem(404, "no account with that id")
 
     return wrapper
 
@@ -122,11 +127,11 @@ async def get_state(request: web.Request) -> web.Response:
     return web.json_response(state_json(request.config_dict[SIMULATOR]))
 
 
-@_answers_problems
+@answers_problems
 async def post_scenario(request: web.Request) -> web.Response:
     """``POST /_simulator/scenario``: switch mode or apply a one-shot change."""
     simulator = request.config_dict[SIMULATOR]
-    params = await _body(request)
+    params = await read_body(request)
     name = text(params, "scenario")
     if name is None:
         msg = "scenario is required"
@@ -136,11 +141,11 @@ async def post_scenario(request: web.Request) -> web.Response:
     return web.json_response({**result, "scenario": simulator.scenarios.describe()})
 
 
-@_answers_problems
+@answers_problems
 async def post_account(request: web.Request) -> web.Response:
     """``POST /_simulator/accounts``: add an account at the end of the list."""
     bank = request.config_dict[SIMULATOR].bank
-    params = await _body(request)
+    params = await read_body(request)
     reject_unknown(params, ADD_PARAMS, "adding an account")
     name = text(params, "name")
     if name is None:
@@ -164,7 +169,7 @@ async def post_account(request: web.Request) -> web.Response:
     return web.json_response(bank.describe(account), status=201)
 
 
-@_answers_problems
+@answers_problems
 async def patch_account(request: web.Request) -> web.Response:
     """``PATCH /_simulator/accounts/{id}``: rename, set the balance now, set or clear an error.
 
@@ -172,7 +177,7 @@ async def patch_account(request: web.Request) -> web.Response:
     """
     bank = request.config_dict[SIMULATOR].bank
     account_id = bank.get(request.match_info["id"]).id
-    params = await _body(request)
+    params = await read_body(request)
     reject_unknown(params, PATCH_PARAMS, "changing an account")
     if not params:
         msg = f"give at least one of: {', '.join(sorted(PATCH_PARAMS))}"
@@ -192,7 +197,7 @@ async def patch_account(request: web.Request) -> web.Response:
     return web.json_response(bank.describe(bank.get(account_id)))
 
 
-@_answers_problems
+@answers_problems
 async def delete_account(request: web.Request) -> web.Response:
     """``DELETE /_simulator/accounts/{id}``."""
     account = request.config_dict[SIMULATOR].bank.remove(request.match_info["id"])

@@ -12,6 +12,7 @@ and tests move time with an injected clock instead of sleeping.
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
+import functools
 import hashlib
 import time
 import uuid
@@ -26,6 +27,12 @@ DRIFT_TICK_SECONDS = 60
 
 PLATFORM_ID_NAMESPACE = uuid.UUID("5e0c3a9e-6b1f-4d55-9a44-3c2f7d1e8b10")
 """Namespace of the simulator's Platform API account UUIDs (derived from the Remote API ids)."""
+
+
+@functools.cache
+def platform_id_of(account_id: str) -> str:
+    """The Platform API UUID of the account with Remote API id ``account_id`` (cached)."""
+    return str(uuid.uuid5(PLATFORM_ID_NAMESPACE, account_id))
 
 
 class AccountKind(StrEnum):
@@ -78,7 +85,7 @@ class SimAccount:
     @property
     def platform_id(self) -> str:
         """The account's UUID on the Platform API (stable: derived from the Remote API id)."""
-        return str(uuid.uuid5(PLATFORM_ID_NAMESPACE, self.id))
+        return platform_id_of(self.id)
 
 
 class UnknownAccountError(LookupError):
@@ -222,6 +229,9 @@ class Bank:
         self.extra_accounts = extra_accounts
         self._clock = clock
         self._accounts: dict[str, SimAccount] = {}
+        self.removed: dict[str, tuple[SimAccount, float]] = {}
+        """Accounts removed since the reset, with when (clock time): the Platform API keeps
+        showing them as deleted (``deletedAt``), the Remote API forgets them."""
         self._next_number = SYNTHETIC_FIRST_NUMBER
         self._origin = 0.0
         self.reset()
@@ -232,8 +242,18 @@ class Bank:
             self.seed, self.extra_accounts, first_number=SYNTHETIC_FIRST_NUMBER
         )
         self._accounts = {account.id: account for account in accounts}
+        self.removed = {}
         self._next_number = SYNTHETIC_FIRST_NUMBER + self.extra_accounts
         self._origin = self._clock()
+
+    def now(self) -> float:
+        """The clock's current time (wall-clock seconds unless a test injected another clock)."""
+        return self._clock()
+
+    @property
+    def origin(self) -> float:
+        """Clock time of the opening (or last reset): seeded history is dated back from it."""
+        return self._origin
 
     def elapsed_seconds(self) -> float:
         """Simulated seconds since the bank opened (or was reset)."""
@@ -282,9 +302,10 @@ class Bank:
         return str(self._next_number - 1)
 
     def add(self, account: SimAccount) -> SimAccount:
-        """Add an account at the end of the list."""
+        """Add an account at the end of the list (an id removed earlier comes back to life)."""
         if account.id in self._accounts:
             raise DuplicateAccountError(account.id)
+        self.removed.pop(account.id, None)
         self._accounts[account.id] = account
         return account
 
@@ -292,6 +313,7 @@ class Bank:
         """Remove an account; the others keep their order."""
         account = self.get(account_id)
         del self._accounts[account_id]
+        self.removed[account_id] = (account, self._clock())
         return account
 
     def _store(self, account: SimAccount) -> SimAccount:
