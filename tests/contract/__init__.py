@@ -1,0 +1,1 @@
+"""Contract tests: the simulator and the Platform API client against the OpenAPI description."""

@@ -1,0 +1,349 @@
+"""The simulator's Platform API and the client's requests, against the OpenAPI description.
+
+Every exchange goes over a real socket on 127.0.0.1 and is recorded by a middleware, then the
+request is checked against its operation (path, query parameters and their schemas, headers,
+body) and the response against the documented response (status, headers, JSON schema).
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+import pytest
+
+from custom_components.sequence.api.errors import (
+    SequenceAuthError,
+    SequenceNotFoundError,
+    SequencePermissionError,
+    SequenceRateLimitError,
+)
+from custom_components.sequence.api.platform import ROUTE_PERMISSIONS, SequencePlatformClient
+from tests.contract.openapi import SPEC, find_operation, request_errors, response_errors
+from tools.simulator.app import build_app
+from tools.simulator.platform_records import READ_PERMISSIONS, Permission
+from tools.simulator.runtime import Simulator
+from tools.simulator.state import Bank
+
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+KEY = "sk_test_contract_key"
+NO_RULES_KEY = "sk_test_accounts_only"
+TRIGGER_KEY = "sk_test_trigger_key"
+NOTHING_KEY = "sk_test_nothing"
+
+type ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
+type Client = TestClient[Any, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    request_headers: dict[str, str]
+    request_body: bytes
+    status: int
+    response_headers: dict[str, str]
+    response_body: bytes
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.exchanges: list[Exchange] = []
+
+    @web.middleware
+    async def middleware(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        body = await request.read()
+        response = await handler(request)
+        assert isinstance(response, web.Response)
+        assert isinstance(response.body, bytes)
+        self.exchanges.append(
+            Exchange(
+                method=request.method,
+                path=request.path,
+                query={key: request.query.getall(key) for key in set(request.query.keys())},
+                request_headers=dict(request.headers),
+                request_body=body,
+                status=response.status,
+                response_headers=dict(response.headers),
+                response_body=response.body,
+            )
+        )
+        return response
+
+    def platform(self) -> list[Exchange]:
+        return [item for item in self.exchanges if item.path.startswith("/platform/v1/")]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def simulator() -> Simulator:
+    return Simulator.create(
+        Bank(seed=3, clock=Clock()),
+        api_keys={
+            KEY: READ_PERMISSIONS,
+            NO_RULES_KEY: frozenset({Permission.READ_ACCOUNTS}),
+            TRIGGER_KEY: READ_PERMISSIONS | {Permission.TRIGGER_RULES},
+            NOTHING_KEY: frozenset(),
+        },
+    )
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+async def client(aiohttp_client: ClientFactory, simulator: Simulator, recorder: Recorder) -> Client:
+    app = build_app(simulator)
+    app.middlewares.append(recorder.middleware)
+    return await aiohttp_client(app)
+
+
+def platform_client(client: Client, key: str = KEY) -> SequencePlatformClient:
+    return SequencePlatformClient(
+        client.session, key, base_url=str(client.make_url("/platform/v1"))
+    )
+
+
+def assert_conforms(exchanges: list[Exchange], *, requests: bool = True) -> None:
+    assert exchanges
+    problems = []
+    for item in exchanges:
+        where = f"{item.method} {item.path} -> {item.status}"
+        if requests:
+            problems += [
+                f"{where}: request {problem}"
+                for problem in request_errors(
+                    item.method, item.path, item.query, item.request_headers, item.request_body
+                )
+            ]
+        problems += [
+            f"{where}: response {problem}"
+            for problem in response_errors(
+                item.method, item.path, item.status, item.response_headers, item.response_body
+            )
+        ]
+    assert not problems, "\n".join(problems)
+
+
+# --- The client's requests and what the simulator answers them --------------------------------
+
+
+async def test_client_success_paths(client: Client, recorder: Recorder) -> None:
+    api = platform_client(client)
+    snapshot = await api.async_get_accounts()
+    ids = list(snapshot.accounts)
+    await api.async_get_accounts(account_ids=ids[:3])
+    await api.async_get_account(ids[0])
+    await api.async_get_transfers(
+        since=datetime.fromtimestamp(1_800_000_000, UTC) - timedelta(days=20)
+    )
+    await api.async_get_transfers(since=None, account_ids=ids)
+    await api.async_check_permissions()
+    exchanges = recorder.platform()
+    assert {item.status for item in exchanges} == {200}
+    routes = {
+        f"{item.method} {find_operation(item.method, item.path)[0].template}" for item in exchanges
+    }
+    assert routes == set(ROUTE_PERMISSIONS)
+    assert_conforms(exchanges)
+
+
+async def test_client_error_paths(client: Client, recorder: Recorder) -> None:
+    with pytest.raises(SequenceAuthError):
+        await platform_client(client, "sk_test_unknown").async_list_accounts()
+    with pytest.raises(SequencePermissionError):
+        await platform_client(client, NOTHING_KEY).async_list_accounts()
+    with pytest.raises(SequencePermissionError):
+        await platform_client(client, NO_RULES_KEY).async_get_transfers(since=None)
+    with pytest.raises(SequenceNotFoundError):
+        await platform_client(client).async_get_account("6f0c1a54-0000-4000-8000-000000000000")
+    await platform_client(client, NO_RULES_KEY).async_check_permissions()
+    exchanges = recorder.platform()
+    assert {item.status for item in exchanges} == {200, 401, 403, 404}
+    assert_conforms(exchanges)
+
+
+async def test_client_rate_limited_by_the_simulator(
+    client: Client, recorder: Recorder, simulator: Simulator
+) -> None:
+    simulator.platform.rate_limit.limit = 2
+    api = platform_client(client)
+    with pytest.raises(SequenceRateLimitError) as caught:
+        await api.async_get_accounts()
+    assert caught.value.retry_after == 60
+    assert recorder.platform()[-1].status == 429
+    assert_conforms(recorder.platform())
+
+
+async def test_scenario_faults_keep_the_error_envelope(
+    client: Client, recorder: Recorder, simulator: Simulator
+) -> None:
+    api = platform_client(client)
+    for scenario, error in (
+        ("token_revoked", SequenceAuthError),
+        ("rate_limited", SequenceRateLimitError),
+    ):
+        simulator.scenarios.activate(scenario)
+        with pytest.raises(error):
+            await platform_client(client).async_list_accounts()
+    simulator.scenarios.activate("ok")
+    assert [item.status for item in recorder.platform()] == [401, 429]
+    assert_conforms(recorder.platform())
+    del api
+
+
+def test_route_permissions_are_the_specs_required_scopes() -> None:
+    for route, permission in ROUTE_PERMISSIONS.items():
+        method, path = route.split(" ")
+        operation = SPEC["paths"][path][method.lower()]
+        assert operation["x-required-scope"] == permission.value, route
+
+
+# --- Every simulated operation, answered as documented ----------------------------------------
+
+
+async def fetch(
+    client: Client,
+    route: str,
+    *,
+    key: str | None = KEY,
+    json: object = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, Any]:
+    method, path = route.split(" ", 1)
+    all_headers = dict(headers or {})
+    if key is not None:
+        all_headers["Authorization"] = f"Bearer {key}"
+    response = await client.request(method, f"/platform/v1{path}", json=json, headers=all_headers)
+    return response.status, await response.json(content_type=None)
+
+
+async def test_every_operation_and_error(
+    client: Client, recorder: Recorder, simulator: Simulator
+) -> None:
+    _, accounts = await fetch(client, "GET /accounts?pageSize=100")
+    account_ids = [item["id"] for item in accounts["data"]["items"]]
+    simulator.bank.remove(simulator.bank.accounts()[-1].id)
+    _, rules = await fetch(client, "GET /rules")
+    rule_ids = [item["id"] for item in rules["data"]["items"]]
+    transfer_ids = list(simulator.platform.transfers)
+    missing = "6f0c1a54-0000-4000-8000-000000000000"
+
+    for path in (
+        "/accounts",
+        "/accounts?page=2&pageSize=3",
+        "/accounts?state=ALL&type=EXTERNAL_ACCOUNT",
+        f"/transfers?accountIds={account_ids[0]}&accountIds={account_ids[5]}&executionMode=ALL",
+        f"/transfers?accountIds={account_ids[5]}&from=2027-01-01T00:00:00Z&direction=MONEY_IN",
+        f"/accounts/{account_ids[0]}/transfers?accountRole=source&pageSize=2",
+        f"/transfers/{missing}",
+        "/rules?pageSize=2&page=2",
+        f"/rules/{missing}",
+        f"/accounts/{missing}",
+        f"/rules/{rule_ids[0]}/executions/{missing}",
+    ):
+        await fetch(client, f"GET {path}")
+    for account_id in account_ids:
+        await fetch(client, f"GET /accounts/{account_id}")
+    for transfer_id in transfer_ids:
+        await fetch(client, f"GET /transfers/{transfer_id}")
+    for rule_id in rule_ids:
+        await fetch(client, f"GET /rules/{rule_id}")
+        _, executions = await fetch(client, f"GET /rules/{rule_id}/executions?executionMode=ALL")
+        for execution in executions["data"]["items"]:
+            await fetch(client, f"GET /rules/{rule_id}/executions/{execution['id']}")
+    payday, _card, paused, legacy = rule_ids
+    trigger = f"/rules/{payday}/trigger"
+    once = {"idempotency-key": "0d3c1f1e-5b43-4c1e-9d0a-6f1c5e2b7a90"}
+    await fetch(client, f"POST {trigger}", key=TRIGGER_KEY, json={}, headers=once)
+    await fetch(client, f"POST {trigger}", key=TRIGGER_KEY, json={}, headers=once)
+    await fetch(client, f"POST {trigger}", key=TRIGGER_KEY, json={"simulation": True}, headers=once)
+    await fetch(
+        client,
+        f"POST {trigger}",
+        key=TRIGGER_KEY,
+        json={"executeAmount": 150000, "simulation": True},
+    )
+    await fetch(client, f"POST {trigger}", key=TRIGGER_KEY, json={"executeAmount": -1})
+    await fetch(client, f"POST /rules/{paused}/trigger", key=TRIGGER_KEY, json={})
+    await fetch(client, f"POST /rules/{legacy}/trigger", key=TRIGGER_KEY, json={})
+    await fetch(client, f"POST /rules/{missing}/trigger", key=TRIGGER_KEY, json={})
+    await fetch(client, f"POST {trigger}", json={})
+    await fetch(client, "GET /accounts", key=None)
+    await fetch(client, "GET /rules", key=NO_RULES_KEY)
+    await fetch(client, f"GET /accounts/{account_ids[0]}", key=NOTHING_KEY)
+
+    exchanges = recorder.platform()
+    statuses = {item.status for item in exchanges}
+    assert statuses == {200, 202, 400, 401, 403, 404}
+    assert_conforms(exchanges, requests=False)
+    # Every simulated operation was exercised (POST /transfers and the reports are not simulated).
+    seen = {
+        (item.method.lower(), find_operation(item.method, item.path)[0].template)
+        for item in exchanges
+    }
+    assert seen == {
+        ("get", "/accounts"),
+        ("get", "/accounts/{id}"),
+        ("get", "/accounts/{accountId}/transfers"),
+        ("get", "/transfers"),
+        ("get", "/transfers/{id}"),
+        ("get", "/rules"),
+        ("get", "/rules/{id}"),
+        ("post", "/rules/{id}/trigger"),
+        ("get", "/rules/{ruleId}/executions"),
+        ("get", "/rules/{ruleId}/executions/{id}"),
+    }
+
+
+async def test_rate_limit_response_is_documented(
+    client: Client, recorder: Recorder, simulator: Simulator
+) -> None:
+    simulator.platform.rate_limit.limit = 1
+    assert (await fetch(client, "GET /rules"))[0] == 200
+    status, body = await fetch(client, "GET /rules")
+    assert status == 429
+    assert body["error"]["code"] == "RATE_LIMIT_EXCEEDED"
+    assert int(recorder.exchanges[-1].response_headers["Retry-After"]) == 60
+    assert_conforms(recorder.platform(), requests=False)
+
+
+def test_the_checker_catches_what_the_spec_forbids() -> None:
+    """The contract checks are not vacuous: wrong requests and bodies are reported."""
+    headers = {"Authorization": "Bearer sk_x"}
+    assert request_errors("GET", "/platform/v1/accounts", {"pageSize": ["500"]}, headers, b"")
+    assert request_errors("GET", "/platform/v1/accounts", {"limit": ["5"]}, headers, b"")
+    assert request_errors("GET", "/platform/v1/accounts", {}, {}, b"")
+    assert request_errors("GET", "/platform/v1/transfers", {}, headers, b"")
+    assert request_errors("GET", "/platform/v1/accounts/not-a-uuid", {}, headers, b"")
+    assert request_errors("GET", "/platform/v1/accounts", {}, headers, b"{}")
+    assert request_errors("DELETE", "/platform/v1/accounts", {}, headers, b"")
+    json_type = {"Content-Type": "application/json"}
+    assert response_errors("GET", "/platform/v1/accounts", 200, json_type, b'{"data": {}}')
+    assert response_errors("GET", "/platform/v1/accounts", 500, json_type, b"{}")
+    assert response_errors("GET", "/platform/v1/accounts", 401, json_type, b'{"code": "X"}')
+    assert response_errors(
+        "GET", "/platform/v1/rules", 429, json_type, b'{"error": {"code": "A", "message": "b"}}'
+    )
+    assert not request_errors(
+        "GET",
+        "/platform/v1/transfers",
+        {"accountIds": ["c7a7f26f-2ca5-4ae5-825a-70260591247c"], "from": ["2026-04-19T18:19:12Z"]},
+        headers,
+        b"",
+    )
