@@ -6,6 +6,8 @@ from custom_components.sequence.api.errors import (
     SequenceAuthError,
     SequenceConnectionError,
     SequenceError,
+    SequenceNotFoundError,
+    SequencePermissionError,
     SequenceRateLimitError,
     SequenceResponseError,
 )
@@ -13,7 +15,14 @@ from custom_components.sequence.api.errors import (
 
 @pytest.mark.parametrize(
     "error",
-    [SequenceAuthError, SequenceConnectionError, SequenceRateLimitError, SequenceResponseError],
+    [
+        SequenceAuthError,
+        SequenceConnectionError,
+        SequenceNotFoundError,
+        SequencePermissionError,
+        SequenceRateLimitError,
+        SequenceResponseError,
+    ],
 )
 def test_every_error_is_a_sequence_error(error: type[Exception]) -> None:
     assert issubclass(error, SequenceError)
@@ -24,3 +33,14 @@ def test_rate_limit_keeps_retry_after(retry_after: float | None) -> None:
     error = SequenceRateLimitError("slow down", retry_after=retry_after)
     assert error.retry_after == retry_after
     assert str(error) == "slow down"
+
+
+def test_permission_error_is_not_an_auth_error() -> None:
+    error = SequencePermissionError("missing", permission="READ_ACCOUNTS")
+    assert error.permission == "READ_ACCOUNTS"
+    assert not isinstance(error, SequenceAuthError)
+    assert SequencePermissionError("missing").permission is None
+
+
+def test_not_found_is_a_response_error() -> None:
+    assert issubclass(SequenceNotFoundError, SequenceResponseError)

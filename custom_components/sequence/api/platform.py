@@ -295,11 +295,12 @@ class SequencePlatformClient:
         missing: set[Permission] = set()
         one = [("page", "1"), ("pageSize", "1")]
         accounts = await self._probe("GET /accounts", "/accounts", one, parse_account_page)
-        for permission, found in (
-            (Permission.READ_ACCOUNTS, accounts is not None),
-            (Permission.READ_RULES, await self._probe("GET /rules", "/rules", one, parse_page)),
+        rules = await self._probe("GET /rules", "/rules", one, parse_page)
+        for permission, items in (
+            (Permission.READ_ACCOUNTS, accounts),
+            (Permission.READ_RULES, rules),
         ):
-            (granted if found else missing).add(permission)
+            (granted if items is not None else missing).add(permission)
         if not accounts:
             return PermissionCheck(
                 granted=frozenset(granted),

@@ -1,0 +1,304 @@
+"""Parsing Platform API bodies: every rejected shape named, and arbitrary JSON never escapes."""
+
+import contextlib
+import copy
+from decimal import Decimal
+import json
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+import pytest
+
+from custom_components.sequence.api.errors import SequenceResponseError
+from custom_components.sequence.api.models import Account, AccountKind, Transfer
+from custom_components.sequence.api.platform_parse import (
+    new_shapes,
+    parse_account_detail,
+    parse_account_page,
+    parse_transfer_page,
+)
+from tests.api.platform_server import account_detail, envelope, summary, transfer
+
+LIABILITY_BALANCE = {
+    "balanceInCents": 245000,
+    "availableBalanceInCents": None,
+    "lastStatementBalanceInCents": 198000,
+    "lastStatementDate": "2026-10-28",
+    "nextPaymentMinimumInCents": 3500,
+    "nextPaymentDueDate": "2026-11-15",
+    "balanceLastUpdatedAt": "2026-11-20T06:00:00Z",
+    "error": None,
+    "interestRatePercentage": 24.99,
+    "originalLoanAmountInCents": None,
+}
+
+
+def card() -> dict[str, Any]:
+    return account_detail(
+        "card",
+        "Amex",
+        type_name="EXTERNAL_ACCOUNT",
+        external_type="LIABILITY",
+        balance=copy.deepcopy(LIABILITY_BALANCE),
+    )
+
+
+def page(items: list[Any], *, number: int = 1, has_next: bool = False) -> dict[str, Any]:
+    return envelope(
+        {"items": items, "pagination": {"page": number, "pageSize": 100, "hasNextPage": has_next}}
+    )
+
+
+def test_detail_of_a_liability() -> None:
+    account = parse_account_detail(envelope(card()))
+    assert account is not None
+    assert account.is_liability
+    assert account.liability is not None
+    assert account.liability.interest_rate_percentage == Decimal("24.99")
+    assert account.available_balance is None
+
+
+def test_liability_facts_only_for_liabilities() -> None:
+    body = account_detail("pod", balance=copy.deepcopy(LIABILITY_BALANCE))
+    account = parse_account_detail(envelope(body))
+    assert account is not None
+    assert account.liability is None
+    assert account.balance == Decimal("2450.00")
+
+
+@pytest.mark.parametrize(
+    ("type_name", "kind"),
+    [
+        ("POD", AccountKind.POD),
+        ("INCOME_SOURCE", AccountKind.INCOME_SOURCE),
+        ("EXTERNAL_ACCOUNT", AccountKind.EXTERNAL),
+        ("CARD_POD", AccountKind.UNKNOWN),
+    ],
+)
+def test_kinds(type_name: str, kind: AccountKind) -> None:
+    accounts, has_next = parse_account_page(
+        page([summary(account_detail("a", type_name=type_name))], has_next=True), 1
+    )
+    assert has_next
+    assert accounts[0].kind is kind
+    assert accounts[0].type_name == type_name
+
+
+def test_blank_name_falls_back_to_the_id() -> None:
+    accounts, _ = parse_account_page(page([summary(account_detail("a1", "  "))]), 1)
+    assert accounts[0].name == "Account a1"
+
+
+def set_path(body: dict[str, Any], path: str, value: object) -> dict[str, Any]:
+    body = copy.deepcopy(body)
+    *parents, last = path.split(".")
+    target = body
+    for part in parents:
+        target = target[part]
+    if value is DELETE:
+        del target[last]
+    else:
+        target[last] = value
+    return body
+
+
+DELETE = object()
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("id", DELETE, "data.id is missing"),
+        ("id", " ", "data.id is empty"),
+        ("type", None, "data.type is null, not a string"),
+        ("name", 5, "data.name is number, not a string"),
+        ("deletedAt", "yesterday", "data.deletedAt is not an RFC 3339 timestamp"),
+        ("deletedAt", "2026-11-01T00:00:00", "not an RFC 3339 timestamp with an offset"),
+        ("deletedAt", "2026-13-01T00:00:00Z", "data.deletedAt is not a valid timestamp"),
+        ("deletedAt", "0001-01-01T00:00:00+01:00", "data.deletedAt is not a valid timestamp"),
+        ("balance", DELETE, "data.balance is missing"),
+        ("balance", [], "data.balance is array, not an object"),
+        ("balance.balanceInCents", 1.5, "balanceInCents is number, not an integer"),
+        ("balance.balanceInCents", True, "balanceInCents is boolean, not an integer"),
+        ("balance.balanceInCents", 10**17, "balanceInCents is out of range"),
+        ("balance.lastStatementDate", "28/10/2026", "lastStatementDate is not a date"),
+        ("balance.lastStatementDate", "2026-02-30", "lastStatementDate is not a valid date"),
+        (
+            "balance.interestRatePercentage",
+            "24.99",
+            "interestRatePercentage is string, not a number",
+        ),
+        (
+            "balance.interestRatePercentage",
+            float("inf"),
+            "interestRatePercentage is not a finite number",
+        ),
+        ("savingsTargetInCents", "1", "savingsTargetInCents is string, not an integer"),
+    ],
+)
+def test_detail_shape_errors(path: str, value: object, message: str) -> None:
+    with pytest.raises(SequenceResponseError, match=message) as caught:
+        parse_account_detail(envelope(set_path(card(), path, value)))
+    assert str(caught.value).startswith("unexpected Platform API response: ")
+
+
+def test_detail_of_a_deleted_account_is_none() -> None:
+    body = card() | {"deletedAt": "2026-11-01T00:00:00.123456789+00:00", "balance": "ignored"}
+    assert parse_account_detail(envelope(body)) is None
+
+
+def test_shapes_count_types_only() -> None:
+    shapes = new_shapes()
+    parse_account_detail(envelope(card()), shapes)
+    parse_account_detail(envelope(card() | {"balance": None, "institutionName": "Amex"}), shapes)
+    assert shapes["balance"] == {"object": 1, "null": 1}
+    assert shapes["balance.balanceInCents"] == {"number": 1}
+    assert shapes["institutionName"] == {"null": 1, "string": 1}
+    assert shapes["balance.error"] == {"null": 1}
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"amountInCents": -1}, "amountInCents is negative"),
+        ({"amountInCents": None}, "amountInCents is null, not an integer"),
+        ({"direction": None}, "direction is null, not a string"),
+        ({"createdAt": None}, "createdAt is null, not a timestamp"),
+        ({"source": "a"}, "source is string, not an object"),
+        ({"destination": {"id": 3, "name": "x"}}, "destination.id is number, not a string"),
+        ({"ruleId": 5}, "ruleId is number, not a string"),
+        ({"status": ""}, "status is empty"),
+    ],
+)
+def test_transfer_shape_errors(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(SequenceResponseError, match=message):
+        parse_transfer_page(page([transfer("t", "a", "b") | changes]), 1)
+
+
+def test_transfer_with_an_outside_party() -> None:
+    body = transfer("t", "a", None) | {
+        "destination": {"id": None, "name": "ATM", "type": "EXTERNAL_ENTITY", "isDeleted": None}
+    }
+    del body["errorCode"]
+    [item], _ = parse_transfer_page(page([body]), 1)
+    assert (item.destination_id, item.destination_name) == (None, "ATM")
+    assert item.error_code is None
+
+
+# --- Arbitrary JSON never escapes as anything but SequenceResponseError -------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+ACCOUNT_PATHS = [
+    "id",
+    "name",
+    "type",
+    "externalAccountType",
+    "institutionName",
+    "deletedAt",
+    "balance",
+    "savingsTargetInCents",
+    "balance.balanceInCents",
+    "balance.availableBalanceInCents",
+    "balance.lastStatementBalanceInCents",
+    "balance.lastStatementDate",
+    "balance.nextPaymentMinimumInCents",
+    "balance.nextPaymentDueDate",
+    "balance.balanceLastUpdatedAt",
+    "balance.error",
+    "balance.interestRatePercentage",
+    "balance.originalLoanAmountInCents",
+]
+TRANSFER_KEYS = list(transfer("t", "a", "b"))
+timestamps = st.datetimes(timezones=st.timezones()).map(lambda when: when.isoformat())
+
+
+def mutated_detail(changes: list[tuple[str, object]]) -> dict[str, Any]:
+    body = card()
+    for path, value in changes:
+        if path.startswith("balance.") and not isinstance(body.get("balance"), dict):
+            continue
+        body = set_path(body, path, value)
+    return body
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(payload=json_values)
+def test_any_json_is_a_model_or_a_response_error(payload: object) -> None:
+    for parse in (
+        lambda: parse_account_detail(payload),
+        lambda: parse_account_page(payload, 1),
+        lambda: parse_transfer_page(payload, 1),
+    ):
+        with contextlib.suppress(SequenceResponseError):
+            parse()
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    changes=st.lists(
+        st.tuples(
+            st.sampled_from(ACCOUNT_PATHS),
+            json_values | timestamps | st.integers(-(10**18), 10**18),
+        ),
+        max_size=4,
+    )
+)
+def test_near_valid_account_details(changes: list[tuple[str, object]]) -> None:
+    body = mutated_detail(changes)
+    try:
+        account = parse_account_detail(envelope(body))
+    except SequenceResponseError as err:
+        failure = str(err)
+    else:
+        failure = None
+    if failure is not None:
+        assert failure.startswith("unexpected Platform API response: ")
+        return
+    assert account is None or isinstance(account, Account)
+    if account is not None:
+        assert account.balance is None or account.balance == account.balance.quantize(
+            Decimal("0.01")
+        )
+        assert (
+            account.balance_updated_at is None or account.balance_updated_at.utcoffset() is not None
+        )
+    json.dumps(body)  # what was parsed was JSON
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    items=st.lists(
+        st.lists(st.tuples(st.sampled_from(TRANSFER_KEYS), json_values | timestamps), max_size=3),
+        max_size=3,
+    )
+)
+def test_near_valid_transfer_pages(items: list[list[tuple[str, object]]]) -> None:
+    bodies = [
+        transfer(f"t{index}", "a", "b") | dict(changes) for index, changes in enumerate(items)
+    ]
+    try:
+        transfers, _ = parse_transfer_page(page(bodies), 1)
+    except SequenceResponseError:
+        return
+    assert all(isinstance(item, Transfer) and item.amount >= 0 for item in transfers)
+
+
+@settings(max_examples=200)
+@given(
+    summaries=st.lists(st.dictionaries(st.sampled_from(ACCOUNT_PATHS[:8]), json_values), max_size=3)
+)
+def test_near_valid_account_pages(summaries: list[dict[str, Any]]) -> None:
+    items = [
+        summary(account_detail(f"a{index}")) | changes for index, changes in enumerate(summaries)
+    ]
+    try:
+        accounts, _ = parse_account_page(page(items), 1)
+    except SequenceResponseError:
+        return
+    assert all(isinstance(account, Account) and account.balance is None for account in accounts)
