@@ -52,7 +52,9 @@ class PlatformState:
     ) -> None:
         """Seed the history from the bank's accounts; ``api_keys`` maps key -> permissions."""
         self.bank = bank
-        self._initial_keys = dict(api_keys or {DEFAULT_API_KEY: READ_PERMISSIONS})
+        self._initial_keys = dict(
+            {DEFAULT_API_KEY: READ_PERMISSIONS} if api_keys is None else api_keys
+        )
         if not self._initial_keys:
             msg = "the Platform API needs at least one API key"
             raise ValueError(msg)
