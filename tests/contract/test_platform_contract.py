@@ -8,6 +8,8 @@ body) and the response against the documented response (status, headers, JSON sc
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+import json
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -21,13 +23,21 @@ from custom_components.sequence.api.errors import (
     SequenceRateLimitError,
 )
 from custom_components.sequence.api.platform import ROUTE_PERMISSIONS, SequencePlatformClient
-from tests.contract.openapi import SPEC, find_operation, request_errors, response_errors
+from tests.contract.openapi import (
+    SPEC,
+    SPEC_PATH,
+    find_operation,
+    request_errors,
+    response_errors,
+)
 from tools.simulator.app import build_app
 from tools.simulator.platform_records import READ_PERMISSIONS, Permission
 from tools.simulator.runtime import Simulator
 from tools.simulator.state import Bank
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+ROOT = Path(__file__).resolve().parents[2]
 
 KEY = "sk_test_contract_key"
 NO_RULES_KEY = "sk_test_accounts_only"
@@ -193,7 +203,6 @@ async def test_client_rate_limited_by_the_simulator(
 async def test_scenario_faults_keep_the_error_envelope(
     client: Client, recorder: Recorder, simulator: Simulator
 ) -> None:
-    api = platform_client(client)
     for scenario, error in (
         ("token_revoked", SequenceAuthError),
         ("rate_limited", SequenceRateLimitError),
@@ -204,7 +213,14 @@ async def test_scenario_faults_keep_the_error_envelope(
     simulator.scenarios.activate("ok")
     assert [item.status for item in recorder.platform()] == [401, 429]
     assert_conforms(recorder.platform())
-    del api
+
+
+def test_vendored_spec_matches_the_shared_reference() -> None:
+    """The copy beside the tests is Sequence's file as the project keeps it (when at hand)."""
+    reference = ROOT.parent / "shared" / "reference" / SPEC_PATH.name
+    if not reference.is_file():
+        pytest.skip("the shared reference folder is not beside this checkout")
+    assert json.loads(reference.read_text(encoding="utf-8")) == SPEC
 
 
 def test_route_permissions_are_the_specs_required_scopes() -> None:
