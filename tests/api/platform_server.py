@@ -25,7 +25,7 @@ def bank_account_number(index: int) -> str:
     return f"99887766{index:08d}"
 
 
-def account_detail(  # noqa: PLR0913 - a wire object with many optional facts
+def account_detail(
     account_id: str,
     name: str = "Groceries",
     *,

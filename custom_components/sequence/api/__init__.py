@@ -9,12 +9,6 @@ from .errors import (
     SequenceRateLimitError,
     SequenceResponseError,
 )
-from .remote import (
-    DEFAULT_BASE_URL,
-    SequenceRemoteClient,
-    normalize_token,
-    parse_accounts_payload,
-)
 from .models import (
     Account,
     AccountKind,
@@ -26,6 +20,12 @@ from .models import (
     TransferDirection,
 )
 from .platform import SequencePlatformClient, detect_credential_kind
+from .remote import (
+    DEFAULT_BASE_URL,
+    SequenceRemoteClient,
+    normalize_token,
+    parse_accounts_payload,
+)
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -44,9 +44,9 @@ __all__ = [
     "SequenceRateLimitError",
     "SequenceRemoteClient",
     "SequenceResponseError",
-    "normalize_token",
-    "parse_accounts_payload",
     "Transfer",
     "TransferDirection",
     "detect_credential_kind",
+    "normalize_token",
+    "parse_accounts_payload",
 ]
