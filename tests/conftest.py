@@ -14,13 +14,30 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.sequence.api import AccountsSnapshot, parse_accounts_payload
-from custom_components.sequence.const import CONF_API_TOKEN, CONF_BASE_URL, DOMAIN
+from custom_components.sequence.api import (
+    Account,
+    AccountsSnapshot,
+    Permission,
+    PermissionCheck,
+    Transfer,
+    parse_accounts_payload,
+)
+from custom_components.sequence.api.platform_parse import parse_account_detail, parse_transfer
+from custom_components.sequence.const import (
+    CONF_API_TOKEN,
+    CONF_BASE_URL,
+    CONF_CREDENTIAL_KIND,
+    DOMAIN,
+    KIND_ACCESS_TOKEN,
+    KIND_API_KEY,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TOKEN = "tok-test-7f3a"  # an obvious fake
 BASE_URL = "https://api.getsequence.io"
 ANCHOR_ID = "4410007"
+API_KEY = "sk_test_fake_key"  # an obvious fake Platform API key
+PLATFORM_ANCHOR_ID = "0b1e8c6a-1111-4c1b-9f7e-000000000001"
 START = "2026-11-21T12:00:00+00:00"  # the smallest account id in fixtures/accounts.json
 
 
@@ -38,12 +55,37 @@ def load_snapshot(name: str = "accounts.json") -> AccountsSnapshot:
 # may contain one of them (checked after each test by ``no_secret_in_logs``).
 FAKE_SECRETS = (
     TOKEN,
+    API_KEY,
     "tok-new-1234",
     "tok-someone-else",
     "tok-another-token",
     "DO_NOT_LEAK",
     "tok-live-5f2a9c0e77d1",
     "tok-probe-31c9",
+)
+
+
+def load_platform_accounts() -> tuple[Account, ...]:
+    """fixtures/platform_accounts.json's account details, parsed as the client would."""
+    details = load_payload("platform_accounts.json")["accounts"]
+    accounts = (parse_account_detail({"data": detail, "requestId": "r"}) for detail in details)
+    return tuple(account for account in accounts if account is not None)
+
+
+def load_platform_snapshot() -> AccountsSnapshot:
+    """The Platform API fixture as one poll's snapshot."""
+    return AccountsSnapshot(accounts={account.id: account for account in load_platform_accounts()})
+
+
+def load_transfers() -> tuple[Transfer, ...]:
+    """fixtures/platform_transfers.json, newest first, parsed as the client would."""
+    raw = load_payload("platform_transfers.json")["transfers"]
+    return tuple(parse_transfer(item, f"transfers[{index}]") for index, item in enumerate(raw))
+
+
+ALL_READ = PermissionCheck(
+    granted=frozenset({Permission.READ_ACCOUNTS, Permission.READ_RULES, Permission.READ_TRANSFERS}),
+    missing=frozenset(),
 )
 
 
@@ -77,7 +119,11 @@ def mock_config_entry() -> MockConfigEntry:
         domain=DOMAIN,
         title="Sequence",
         unique_id=ANCHOR_ID,
-        data={CONF_API_TOKEN: TOKEN, CONF_BASE_URL: BASE_URL},
+        data={
+            CONF_API_TOKEN: TOKEN,
+            CONF_BASE_URL: BASE_URL,
+            CONF_CREDENTIAL_KIND: KIND_ACCESS_TOKEN,
+        },
         entry_id="01JSEQUENCETESTENTRY0000001",
     )
 
@@ -92,10 +138,9 @@ def mock_setup_entry() -> Generator[AsyncMock]:
 @pytest.fixture
 def mock_client_class() -> Generator[MagicMock]:
     """The Remote API client class, autospecced, wherever the integration builds a client."""
-    with (
-        patch("custom_components.sequence.SequenceRemoteClient", autospec=True) as client_class,
-        patch("custom_components.sequence.config_flow.SequenceRemoteClient", new=client_class),
-    ):
+    with patch(
+        "custom_components.sequence.credentials.SequenceRemoteClient", autospec=True
+    ) as client_class:
         client_class.return_value.async_get_accounts.return_value = load_snapshot()
         yield client_class
 
@@ -126,3 +171,43 @@ async def init_integration(
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     return mock_config_entry
+
+
+@pytest.fixture
+def mock_platform_client() -> Generator[MagicMock]:
+    """The Platform API client, autospecced, answering the platform fixtures."""
+    with patch(
+        "custom_components.sequence.credentials.SequencePlatformClient", autospec=True
+    ) as client_class:
+        client = client_class.return_value
+        client.async_check_permissions.return_value = ALL_READ
+        client.async_list_accounts.return_value = load_platform_accounts()
+        client.async_get_accounts.return_value = load_platform_snapshot()
+        client.async_get_transfers.return_value = load_transfers()
+        yield client
+
+
+@pytest.fixture
+def platform_config_entry() -> MockConfigEntry:
+    """A config entry as the user flow creates it from a Platform API key."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Sequence (API key)",
+        unique_id=PLATFORM_ANCHOR_ID,
+        data={CONF_API_TOKEN: API_KEY, CONF_BASE_URL: BASE_URL, CONF_CREDENTIAL_KIND: KIND_API_KEY},
+        entry_id="01JSEQUENCETESTENTRYPLATFORM",
+    )
+
+
+@pytest.fixture
+async def init_platform(
+    hass: HomeAssistant,
+    platform_config_entry: MockConfigEntry,
+    mock_platform_client: MagicMock,
+    frozen_start: FrozenDateTimeFactory,
+) -> MockConfigEntry:
+    """Set up a Platform API entry with the mocked client (activity off)."""
+    platform_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(platform_config_entry.entry_id)
+    await hass.async_block_till_done()
+    return platform_config_entry

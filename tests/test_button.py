@@ -36,3 +36,11 @@ async def test_refresh_failure_is_translated(
     assert raised.value.translation_key == "cannot_connect"
     assert raised.value.translation_domain == "sequence"
     assert hass.states.get(BUTTON).state != "unavailable"
+
+
+async def test_refresh_lists_platform_accounts_afresh(
+    hass: HomeAssistant, init_platform: object, mock_platform_client: MagicMock
+) -> None:
+    listed = mock_platform_client.async_list_accounts.await_count
+    await press(hass)
+    assert mock_platform_client.async_list_accounts.await_count == listed + 1

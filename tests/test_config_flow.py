@@ -12,25 +12,30 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sequence.api import (
     AccountsSnapshot,
+    Permission,
+    PermissionCheck,
     SequenceAuthError,
     SequenceConnectionError,
     SequenceRateLimitError,
     SequenceResponseError,
     parse_accounts_payload,
 )
-from custom_components.sequence.config_flow import normalize_base_url
 from custom_components.sequence.const import (
     CONF_ACCOUNT_KINDS,
+    CONF_ACTIVITY,
     CONF_API_TOKEN,
     CONF_BALANCE_EVENTS,
     CONF_BASE_URL,
+    CONF_CREDENTIAL_KIND,
     CONF_EXCLUDED_ACCOUNTS,
     CONF_SCAN_INTERVAL_MINUTES,
     DOMAIN,
+    KIND_ACCESS_TOKEN,
+    KIND_API_KEY,
     SECTION_ADVANCED,
 )
 
-from .conftest import ANCHOR_ID, BASE_URL, TOKEN, load_payload
+from .conftest import ANCHOR_ID, API_KEY, BASE_URL, PLATFORM_ANCHOR_ID, TOKEN, load_payload
 
 SIMULATOR_URL = "http://127.0.0.1:8765"
 
@@ -64,7 +69,11 @@ async def test_user_flow_creates_entry(
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Sequence"
-    assert result["data"] == {CONF_API_TOKEN: TOKEN, CONF_BASE_URL: BASE_URL}
+    assert result["data"] == {
+        CONF_API_TOKEN: TOKEN,
+        CONF_BASE_URL: BASE_URL,
+        CONF_CREDENTIAL_KIND: KIND_ACCESS_TOKEN,
+    }
     assert result["result"].unique_id == ANCHOR_ID
     assert len(mock_setup_entry.mock_calls) == 1
     mock_sequence_client.async_get_accounts.assert_awaited_once()
@@ -218,7 +227,11 @@ async def test_reauth_same_beneficiary(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
-    assert mock_config_entry.data == {CONF_API_TOKEN: "tok-new-1234", CONF_BASE_URL: BASE_URL}
+    assert mock_config_entry.data == {
+        CONF_API_TOKEN: "tok-new-1234",
+        CONF_BASE_URL: BASE_URL,
+        CONF_CREDENTIAL_KIND: KIND_ACCESS_TOKEN,
+    }
 
 
 async def test_reauth_other_beneficiary_refused(
@@ -252,7 +265,11 @@ async def test_reconfigure_base_url_keeps_token(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
-    assert mock_config_entry.data == {CONF_API_TOKEN: TOKEN, CONF_BASE_URL: SIMULATOR_URL}
+    assert mock_config_entry.data == {
+        CONF_API_TOKEN: TOKEN,
+        CONF_BASE_URL: SIMULATOR_URL,
+        CONF_CREDENTIAL_KIND: KIND_ACCESS_TOKEN,
+    }
 
 
 async def test_reconfigure_new_token_other_beneficiary_refused(
@@ -266,19 +283,6 @@ async def test_reconfigure_new_token_other_beneficiary_refused(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_account"
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("https://api.getsequence.io/", "https://api.getsequence.io"),
-        (" http://localhost:8765 ", "http://localhost:8765"),
-        ("http://[::1]:8765", "http://[::1]:8765"),
-        ("http://127.0.0.2", "http://127.0.0.2"),
-    ],
-)
-def test_normalize_base_url(raw: str, expected: str) -> None:
-    assert normalize_base_url(raw) == expected
 
 
 async def test_options_flow_with_loaded_entry(
@@ -310,7 +314,7 @@ async def test_options_flow_with_loaded_entry(
         CONF_BALANCE_EVENTS: True,
     }
     await hass.async_block_till_done()
-    coordinator = init_integration.runtime_data
+    coordinator = init_integration.runtime_data.coordinator
     assert coordinator.update_interval.total_seconds() == 30 * 60
     assert set(coordinator.data.accounts) == {"4410021", "4410022"}
 
@@ -328,3 +332,83 @@ async def test_options_flow_without_loaded_entry(
         {CONF_SCAN_INTERVAL_MINUTES: 5, CONF_ACCOUNT_KINDS: ["pod"], CONF_BALANCE_EVENTS: False},
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_user_flow_with_an_api_key(
+    hass: HomeAssistant, mock_platform_client: MagicMock, mock_setup_entry: AsyncMock
+) -> None:
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(token=API_KEY)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Sequence (API key)"
+    assert result["data"] == {
+        CONF_API_TOKEN: API_KEY,
+        CONF_BASE_URL: BASE_URL,
+        CONF_CREDENTIAL_KIND: KIND_API_KEY,
+    }
+    assert result["result"].unique_id == PLATFORM_ANCHOR_ID
+
+
+async def test_user_flow_api_key_without_read_accounts(
+    hass: HomeAssistant, mock_platform_client: MagicMock
+) -> None:
+    mock_platform_client.async_check_permissions.return_value = PermissionCheck(
+        granted=frozenset(), missing=frozenset({Permission.READ_ACCOUNTS})
+    )
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(token=API_KEY)
+    )
+    assert result["errors"] == {CONF_API_TOKEN: "missing_read_accounts"}
+
+
+async def test_reauth_with_the_other_kind_is_refused(
+    hass: HomeAssistant,
+    mock_platform_client: MagicMock,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """An API key sees the same beneficiary under other (UUID) ids: not the same accounts."""
+    mock_config_entry.add_to_hass(hass)
+    result = await mock_config_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_TOKEN: API_KEY}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_account"
+
+
+async def test_options_flow_for_an_api_key(
+    hass: HomeAssistant, init_platform: MockConfigEntry, mock_platform_client: MagicMock
+) -> None:
+    result = await hass.config_entries.options.async_init(init_platform.entry_id)
+    schema = result["data_schema"].schema
+    assert CONF_ACTIVITY in {str(key) for key in schema}
+    interval = next(key for key in schema if str(key) == CONF_SCAN_INTERVAL_MINUTES)
+    assert interval.default() == 360  # six hours, as Sequence asks
+    assert schema[interval].config["min"] == 60
+
+    mock_platform_client.async_check_permissions.return_value = PermissionCheck(
+        granted=frozenset({Permission.READ_ACCOUNTS}),
+        missing=frozenset({Permission.READ_TRANSFERS}),
+    )
+    choice = {
+        CONF_SCAN_INTERVAL_MINUTES: 720,
+        CONF_ACCOUNT_KINDS: ["pod", "external"],
+        CONF_BALANCE_EVENTS: False,
+        CONF_ACTIVITY: True,
+    }
+    result = await hass.config_entries.options.async_configure(result["flow_id"], choice)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_ACTIVITY: "missing_read_transfers"}
+
+    mock_platform_client.async_check_permissions.return_value = PermissionCheck(
+        granted=frozenset({Permission.READ_ACCOUNTS, Permission.READ_TRANSFERS}),
+        missing=frozenset(),
+    )
+    result = await hass.config_entries.options.async_configure(result["flow_id"], choice)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert init_platform.runtime_data.activity is not None
+    assert hass.states.get("sensor.sequence_incoming_this_month").state == "3000.00"

@@ -16,7 +16,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.sequence.const import CONF_EXCLUDED_ACCOUNTS
 
-from .conftest import TOKEN, load_payload, load_snapshot
+from .conftest import API_KEY, TOKEN, load_payload, load_snapshot
 
 
 async def test_diagnostics_snapshot(
@@ -69,3 +69,32 @@ async def test_diagnostics_and_logs_hold_no_secret_or_personal_data(
         assert secret not in diagnostics, secret
         assert secret not in logs, secret
     assert '"excluded_accounts": 1' in diagnostics
+
+
+async def test_platform_diagnostics_hold_no_account_numbers(
+    frozen_start: FrozenDateTimeFactory,
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    platform_config_entry: MockConfigEntry,
+    mock_platform_client: MagicMock,
+    snapshot: SnapshotAssertion,
+) -> None:
+    platform_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(platform_config_entry, options={"activity": True})
+    await hass.config_entries.async_setup(platform_config_entry.entry_id)
+    await hass.async_block_till_done()
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, platform_config_entry)
+    assert diagnostics == snapshot
+    assert diagnostics["entry"]["credential_kind"] == "api_key"
+    assert diagnostics["accounts"]["liabilities"] == 1
+    assert diagnostics["activity"] == {"last_update_success": True, "transfers_this_month": 2}
+    text = json.dumps(diagnostics)
+    for detail in load_payload("platform_accounts.json")["accounts"]:
+        for secret in (
+            detail["id"],
+            detail["name"],
+            detail["routingNumber"],
+            detail["bankAccountNumber"],
+        ):
+            assert secret not in text
+    assert API_KEY not in text

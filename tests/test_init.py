@@ -22,7 +22,7 @@ async def test_setup_and_unload(
     hass: HomeAssistant, init_integration: MockConfigEntry, mock_sequence_client: MagicMock
 ) -> None:
     assert init_integration.state is ConfigEntryState.LOADED
-    assert init_integration.runtime_data.client is mock_sequence_client
+    assert init_integration.runtime_data.coordinator.source.client is mock_sequence_client
     assert hass.states.get("sensor.sequence_groceries_balance") is not None
 
     assert await hass.config_entries.async_unload(init_integration.entry_id)

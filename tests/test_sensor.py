@@ -1,14 +1,25 @@
 """Tests for the sensors: snapshots plus functional assertions."""
 
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
 from unittest.mock import MagicMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+    snapshot_platform,
+)
 from syrupy.assertion import SnapshotAssertion
+
+from custom_components.sequence.api import AccountsSnapshot
+
+from .conftest import load_platform_snapshot
 
 
 @pytest.fixture
@@ -87,3 +98,110 @@ async def test_unique_ids_and_devices(
     assert brokerage.translation_key == "unknown_balance"
     total = entity_registry.async_get("sensor.sequence_pods_total")
     assert total.unique_id == "4410007_pod_total"
+
+
+@pytest.fixture
+async def platform_sensor_only(
+    hass: HomeAssistant,
+    platform_config_entry: MockConfigEntry,
+    mock_platform_client: MagicMock,
+    frozen_start: FrozenDateTimeFactory,
+    entity_registry: er.EntityRegistry,
+) -> MockConfigEntry:
+    """A Platform API entry with every sensor enabled (some are disabled by default)."""
+    with patch("custom_components.sequence.PLATFORMS", [Platform.SENSOR]):
+        platform_config_entry.add_to_hass(hass)
+        await hass.config_entries.async_setup(platform_config_entry.entry_id)
+        await hass.async_block_till_done()
+        for entry in er.async_entries_for_config_entry(
+            entity_registry, platform_config_entry.entry_id
+        ):
+            if entry.disabled_by is not None:
+                entity_registry.async_update_entity(entry.entity_id, disabled_by=None)
+        await hass.config_entries.async_reload(platform_config_entry.entry_id)
+        await hass.async_block_till_done()
+    return platform_config_entry
+
+
+async def test_platform_snapshot(
+    hass: HomeAssistant,
+    platform_sensor_only: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    await snapshot_platform(hass, entity_registry, snapshot, platform_sensor_only.entry_id)
+
+
+@pytest.mark.usefixtures("platform_sensor_only")
+@pytest.mark.parametrize(
+    ("entity_id", "state"),
+    [
+        ("sensor.sequence_visa_9921_balance", "845.12"),  # "Amount owed": positive debt
+        ("sensor.sequence_liabilities_total", "845.12"),
+        # 412.06 + 2500.00 + 0.00 + 2203.17 - 845.12; the brokerage has no balance
+        ("sensor.sequence_net_worth", "4270.11"),
+        ("sensor.sequence_external_accounts_total", "2203.17"),  # assets only
+        ("sensor.sequence_groceries_savings_progress", "41.2"),
+        ("sensor.sequence_emergency_fund_savings_target", "10000.00"),
+        ("sensor.sequence_everyday_checking_available_balance", "2100.00"),
+        ("sensor.sequence_visa_9921_next_payment_minimum", "35.00"),
+        ("sensor.sequence_visa_9921_next_payment_due_date", "2026-11-28"),
+        ("sensor.sequence_groceries_balance_updated_at", "2026-11-21T06:00:00+00:00"),
+        ("sensor.sequence_brokerage_balance", "unknown"),
+    ],
+)
+async def test_platform_values(hass: HomeAssistant, entity_id: str, state: str) -> None:
+    assert hass.states.get(entity_id).state == state
+
+
+async def test_platform_names_devices_and_defaults(
+    hass: HomeAssistant,
+    init_platform: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    owed = hass.states.get("sensor.sequence_visa_9921_balance")
+    assert owed.attributes["friendly_name"] == "Visa 9921 Amount owed"
+    for disabled in (
+        "sensor.sequence_everyday_checking_available_balance",
+        "sensor.sequence_visa_9921_next_payment_minimum",
+        "sensor.sequence_visa_9921_next_payment_due_date",
+    ):
+        assert (
+            entity_registry.async_get(disabled).disabled_by is er.RegistryEntryDisabler.INTEGRATION
+        )
+    assert hass.states.get("sensor.sequence_paycheck_savings_target") is None  # no target set
+    device_id = entity_registry.async_get(owed.entity_id).device_id
+    assert device_id is not None
+    visa = device_registry.async_get(device_id)
+    assert visa is not None
+    assert visa.manufacturer == "Example Card Co"
+    assert visa.model == "External account (Liability)"
+
+
+async def test_platform_detail_sensor_appears_when_data_does(
+    hass: HomeAssistant,
+    init_platform: MockConfigEntry,
+    mock_platform_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    snapshot = load_platform_snapshot()
+    paycheck_id = next(i for i, a in snapshot.accounts.items() if a.name == "Paycheck")
+    accounts = dict(snapshot.accounts)
+    accounts[paycheck_id] = replace(accounts[paycheck_id], savings_target=Decimal("500.00"))
+    groceries_id = next(i for i, a in snapshot.accounts.items() if a.name == "Groceries")
+    accounts[groceries_id] = replace(accounts[groceries_id], balance=None, balance_error="ERROR")
+    mock_platform_client.async_get_accounts.return_value = AccountsSnapshot(accounts=accounts)
+    freezer.tick(timedelta(hours=6))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.sequence_paycheck_savings_target").state == "500.00"
+    assert hass.states.get("sensor.sequence_paycheck_savings_progress").state == "0.0"
+    assert hass.states.get("sensor.sequence_groceries_savings_progress").state == "unknown"
+
+
+async def test_remote_entry_has_no_platform_totals(
+    hass: HomeAssistant, sensor_only: MockConfigEntry
+) -> None:
+    assert hass.states.get("sensor.sequence_net_worth") is None
+    assert hass.states.get("sensor.sequence_liabilities_total") is None

@@ -9,7 +9,12 @@ from custom_components.sequence.binary_sensor import API_PROBLEM_DESCRIPTION
 from custom_components.sequence.button import REFRESH_DESCRIPTION
 from custom_components.sequence.sensor import (
     BALANCE_DESCRIPTIONS,
+    DETAIL_DESCRIPTIONS,
     LAST_UPDATE_DESCRIPTION,
+    LIABILITY_BALANCE_DESCRIPTION,
+    MONTHLY_INCOMING_DESCRIPTION,
+    MONTHLY_TRANSFERS_DESCRIPTION,
+    PLATFORM_TOTAL_DESCRIPTIONS,
     TOTAL_DESCRIPTIONS,
 )
 
@@ -25,8 +30,13 @@ def test_entity_translation_keys_and_icons() -> None:
             description.translation_key
             for description in (
                 *BALANCE_DESCRIPTIONS.values(),
+                LIABILITY_BALANCE_DESCRIPTION,
+                *DETAIL_DESCRIPTIONS,
                 *TOTAL_DESCRIPTIONS,
+                *PLATFORM_TOTAL_DESCRIPTIONS,
                 LAST_UPDATE_DESCRIPTION,
+                MONTHLY_INCOMING_DESCRIPTION,
+                MONTHLY_TRANSFERS_DESCRIPTION,
             )
         },
         "binary_sensor": {API_PROBLEM_DESCRIPTION.translation_key},
@@ -38,7 +48,13 @@ def test_entity_translation_keys_and_icons() -> None:
 
 
 def test_exception_and_error_keys() -> None:
-    kinds = {"invalid_auth", "rate_limited", "cannot_connect", "unexpected_response"}
+    kinds = {
+        "invalid_auth",
+        "missing_permission",
+        "rate_limited",
+        "cannot_connect",
+        "unexpected_response",
+    }
     assert kinds == set(STRINGS["exceptions"])
     assert kinds <= set(STRINGS["config"]["error"])
     assert (
@@ -52,10 +68,11 @@ def test_exception_and_error_keys() -> None:
 
 
 def test_flow_errors_and_aborts_used_in_code_exist() -> None:
-    errors = set(re.findall(r'"base": "(\w+)"|ValueError\("(\w+)"\)', SOURCE))
-    for found in errors:
-        key = next(part for part in found if part)
-        assert key in STRINGS["config"]["error"], key
+    errors = set(re.findall(r'CredentialError\("(\w+)"', SOURCE))
+    assert {"no_accounts", "invalid_url", "missing_read_accounts"} <= errors
+    assert errors <= set(STRINGS["config"]["error"])
+    options_errors = set(re.findall(r'errors\[CONF_ACTIVITY\] = "(\w+)"', SOURCE))
+    assert options_errors == set(STRINGS["options"]["error"]) == {"missing_read_transfers"}
     for reason in re.findall(r'reason="(\w+)"', SOURCE):
         assert reason in STRINGS["config"]["abort"], reason
 

@@ -2,26 +2,46 @@
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers import issue_registry as ir
 
-from .api import SequenceRemoteClient
-from .const import CONF_API_TOKEN, CONF_BASE_URL
-from .coordinator import SequenceConfigEntry, SequenceCoordinator
+from .activity import SequenceActivityCoordinator, missing_permission_issue_id
+from .api import SequencePlatformClient
+from .const import (
+    CONF_ACTIVITY,
+    CONF_API_TOKEN,
+    CONF_BASE_URL,
+    CONF_CREDENTIAL_KIND,
+    DOMAIN,
+    KIND_API_KEY,
+)
+from .coordinator import SequenceConfigEntry, SequenceCoordinator, SequenceRuntimeData
+from .credentials import create_platform_client, create_remote_client
+from .sources import AccountsSource, PlatformAccountsSource, RemoteAccountsSource
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: SequenceConfigEntry) -> bool:
     """Set up Sequence from a config entry."""
-    client = SequenceRemoteClient(
-        async_get_clientsession(hass),
-        entry.data[CONF_API_TOKEN],
-        base_url=entry.data[CONF_BASE_URL],
-    )
-    coordinator = SequenceCoordinator(hass, entry, client)
+    token, base_url = entry.data[CONF_API_TOKEN], entry.data[CONF_BASE_URL]
+    platform_client: SequencePlatformClient | None = None
+    source: AccountsSource
+    if entry.data.get(CONF_CREDENTIAL_KIND) == KIND_API_KEY:
+        platform_client = create_platform_client(hass, token, base_url)
+        source = PlatformAccountsSource(platform_client)
+    else:
+        source = RemoteAccountsSource(create_remote_client(hass, token, base_url))
+    coordinator = SequenceCoordinator(hass, entry, source)
     await coordinator.async_config_entry_first_refresh()
     coordinator.async_register_hub()
-    entry.runtime_data = coordinator
+    runtime = SequenceRuntimeData(coordinator=coordinator)
+    if platform_client is not None and entry.options.get(CONF_ACTIVITY, False):
+        runtime.activity = SequenceActivityCoordinator(hass, entry, platform_client, coordinator)
+        # Not a first refresh that could fail setup: balances must work without READ_TRANSFERS.
+        await runtime.activity.async_refresh()
+    else:
+        ir.async_delete_issue(hass, DOMAIN, missing_permission_issue_id(entry))
+    entry.runtime_data = runtime
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

@@ -28,7 +28,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the API-problem sensor to the hub device."""
-    async_add_entities([SequenceApiProblemSensor(entry.runtime_data, API_PROBLEM_DESCRIPTION)])
+    async_add_entities(
+        [SequenceApiProblemSensor(entry.runtime_data.coordinator, API_PROBLEM_DESCRIPTION)]
+    )
 
 
 class SequenceApiProblemSensor(SequenceEntity, BinarySensorEntity):

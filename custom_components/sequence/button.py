@@ -20,7 +20,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the refresh button to the hub device."""
-    async_add_entities([SequenceRefreshButton(entry.runtime_data, REFRESH_DESCRIPTION)])
+    async_add_entities([SequenceRefreshButton(entry.runtime_data.coordinator, REFRESH_DESCRIPTION)])
 
 
 class SequenceRefreshButton(SequenceEntity, ButtonEntity):
@@ -32,7 +32,8 @@ class SequenceRefreshButton(SequenceEntity, ButtonEntity):
         return True
 
     async def async_press(self) -> None:
-        """Poll now; tell the user (translated) when the poll fails."""
+        """Poll now, listing accounts afresh; tell the user (translated) when the poll fails."""
+        self.coordinator.source.invalidate()
         await self.coordinator.async_refresh()
         if not self.coordinator.last_update_success:
             raise HomeAssistantError(

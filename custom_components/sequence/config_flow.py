@@ -1,9 +1,8 @@
 """Config flow for Sequence: user, reauth and reconfigure share one validation; options."""
 
 from collections.abc import Mapping
-import ipaddress
+from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from homeassistant.config_entries import (
     ConfigEntry,
@@ -15,7 +14,6 @@ from homeassistant.config_entries import (
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
     NumberSelector,
@@ -31,69 +29,35 @@ from homeassistant.helpers.selector import (
 )
 import probatio as vol
 
-from .api import (
-    DEFAULT_BASE_URL,
-    AccountKind,
-    AccountsSnapshot,
-    SequenceError,
-    SequenceRemoteClient,
-    normalize_token,
-)
+from .api import DEFAULT_BASE_URL, AccountKind
 from .const import (
     CONF_ACCOUNT_KINDS,
+    CONF_ACTIVITY,
     CONF_API_TOKEN,
     CONF_BALANCE_EVENTS,
     CONF_BASE_URL,
+    CONF_CREDENTIAL_KIND,
     CONF_EXCLUDED_ACCOUNTS,
     CONF_SCAN_INTERVAL_MINUTES,
-    DEFAULT_SCAN_INTERVAL,
     DOMAIN,
-    LOGGER,
+    KIND_ACCESS_TOKEN,
+    KIND_API_KEY,
     MAX_SCAN_INTERVAL,
     MIN_SCAN_INTERVAL,
+    PLATFORM_MIN_SCAN_INTERVAL,
     SECTION_ADVANCED,
 )
-from .coordinator import SequenceConfigEntry, error_key
+from .coordinator import SequenceConfigEntry, default_scan_interval
+from .credentials import (
+    CredentialError,
+    ValidatedCredential,
+    async_has_read_transfers,
+    async_validate_credential,
+)
 
+TITLES = {KIND_ACCESS_TOKEN: "Sequence", KIND_API_KEY: "Sequence (API key)"}
 TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
-
-
-def normalize_base_url(raw: str) -> str:
-    """Return the base URL without trailing slashes, or raise ValueError with an error key.
-
-    https anywhere; plain http only for loopback hosts (a local simulator), so a token is never
-    sent in clear text over a network.
-    """
-    url = raw.strip().rstrip("/")
-    parts = urlsplit(url)
-    invalid = parts.scheme not in ("http", "https") or not parts.hostname
-    if invalid or parts.username or parts.password or parts.query or parts.fragment:
-        key = "invalid_url"
-        raise ValueError(key)
-    if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
-        key = "insecure_url"
-        raise ValueError(key)
-    return url
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _anchor_account_id(snapshot: AccountsSnapshot) -> str:
-    """The entry's unique id: the smallest account id Sequence returns for the beneficiary.
-
-    Sequence's Remote API has no beneficiary id, and a token sees exactly one beneficiary's
-    accounts, so an account id stands for the beneficiary. Later changes to the account list are
-    handled by comparing account sets (see ``_known_account_ids``).
-    """
-    return min(snapshot.accounts)
 
 
 def _known_account_ids(flow: ConfigFlow, entry: ConfigEntry) -> set[str]:
@@ -123,29 +87,14 @@ class SequenceConfigFlow(ConfigFlow, domain=DOMAIN):
         return SequenceOptionsFlow()
 
     async def _async_validate(
-        self, token: str, base_url: str
-    ) -> tuple[dict[str, Any], AccountsSnapshot | None, dict[str, str]]:
-        """Check a credential against Sequence: (entry data, accounts, errors by field)."""
+        self, credential: str, base_url: str, errors: dict[str, str]
+    ) -> ValidatedCredential | None:
+        """Check a credential; on failure put the error on its field and return None."""
         try:
-            token = normalize_token(token)
-        except ValueError:
-            return {}, None, {CONF_API_TOKEN: "invalid_auth"}
-        try:
-            base_url = normalize_base_url(base_url)
-        except ValueError as err:
-            return {}, None, {"base": str(err)}
-        client = SequenceRemoteClient(async_get_clientsession(self.hass), token, base_url=base_url)
-        try:
-            snapshot = await client.async_get_accounts()
-        except SequenceError as err:
-            key = error_key(err)
-            return {}, None, {CONF_API_TOKEN if key == "invalid_auth" else "base": key}
-        except Exception:  # noqa: BLE001 - any other failure is "unknown" on the form, and logged
-            LOGGER.exception("Unexpected error while checking the Sequence credential")
-            return {}, None, {"base": "unknown"}
-        if not snapshot.accounts:
-            return {}, None, {"base": "no_accounts"}
-        return {CONF_API_TOKEN: token, CONF_BASE_URL: base_url}, snapshot, {}
+            return await async_validate_credential(self.hass, credential, base_url)
+        except CredentialError as err:
+            errors[err.field] = err.key
+            return None
 
     def _user_schema(self, base_url: str, *, token_required: bool = True) -> vol.Schema:
         token_key = vol.Required if token_required else vol.Optional
@@ -159,19 +108,19 @@ class SequenceConfigFlow(ConfigFlow, domain=DOMAIN):
             }
         )
 
-    def _entry_sharing_accounts(self, snapshot: AccountsSnapshot) -> ConfigEntry | None:
-        for entry in self._async_current_entries(include_ignore=False):
-            if _known_account_ids(self, entry) & set(snapshot.accounts):
-                return entry
-        return None
+    def _shares_accounts(self, credential: ValidatedCredential) -> bool:
+        return any(
+            _known_account_ids(self, entry) & credential.account_ids
+            for entry in self._async_current_entries(include_ignore=False)
+        )
 
     def _async_update_same_beneficiary(
-        self, entry: ConfigEntry, data: dict[str, Any], snapshot: AccountsSnapshot
+        self, entry: ConfigEntry, credential: ValidatedCredential
     ) -> ConfigFlowResult:
         """Store the new credential, unless it sees another beneficiary's accounts."""
-        if not _known_account_ids(self, entry) & set(snapshot.accounts):
+        if not _known_account_ids(self, entry) & credential.account_ids:
             return self.async_abort(reason="wrong_account")
-        return self.async_update_reload_and_abort(entry, data_updates=data)
+        return self.async_update_reload_and_abort(entry, data_updates=credential.data)
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the access token (and, in a collapsed section, the API base URL)."""
@@ -179,15 +128,13 @@ class SequenceConfigFlow(ConfigFlow, domain=DOMAIN):
         base_url = DEFAULT_BASE_URL
         if user_input is not None:
             base_url = user_input[SECTION_ADVANCED][CONF_BASE_URL]
-            data, snapshot, errors = await self._async_validate(
-                user_input[CONF_API_TOKEN], base_url
-            )
-            if snapshot is not None:
-                await self.async_set_unique_id(_anchor_account_id(snapshot))
+            credential = await self._async_validate(user_input[CONF_API_TOKEN], base_url, errors)
+            if credential is not None:
+                await self.async_set_unique_id(credential.anchor)
                 self._abort_if_unique_id_configured()
-                if self._entry_sharing_accounts(snapshot) is not None:
+                if self._shares_accounts(credential):
                     return self.async_abort(reason="already_configured")
-                return self.async_create_entry(title="Sequence", data=data)
+                return self.async_create_entry(title=TITLES[credential.kind], data=credential.data)
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
@@ -207,11 +154,11 @@ class SequenceConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            data, snapshot, errors = await self._async_validate(
-                user_input[CONF_API_TOKEN], entry.data[CONF_BASE_URL]
+            credential = await self._async_validate(
+                user_input[CONF_API_TOKEN], entry.data[CONF_BASE_URL], errors
             )
-            if snapshot is not None:
-                return self._async_update_same_beneficiary(entry, data, snapshot)
+            if credential is not None:
+                return self._async_update_same_beneficiary(entry, credential)
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=vol.Schema({vol.Required(CONF_API_TOKEN): TOKEN_SELECTOR}),
@@ -228,9 +175,9 @@ class SequenceConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             base_url = user_input[SECTION_ADVANCED][CONF_BASE_URL]
             token = user_input.get(CONF_API_TOKEN) or entry.data[CONF_API_TOKEN]
-            data, snapshot, errors = await self._async_validate(token, base_url)
-            if snapshot is not None:
-                return self._async_update_same_beneficiary(entry, data, snapshot)
+            credential = await self._async_validate(token, base_url, errors)
+            if credential is not None:
+                return self._async_update_same_beneficiary(entry, credential)
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
@@ -241,28 +188,42 @@ class SequenceConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
 
+def _minutes(interval: timedelta) -> int:
+    return int(interval.total_seconds() // 60)
+
+
 class SequenceOptionsFlow(OptionsFlowWithReload):
-    """Polling interval, which accounts get sensors, and balance-change events."""
+    """Polling interval, which accounts get sensors, events, and (API keys) activity."""
 
     config_entry: SequenceConfigEntry
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the options (the entry reloads when they change)."""
+        entry = self.config_entry
+        is_api_key = entry.data.get(CONF_CREDENTIAL_KIND) == KIND_API_KEY
+        errors: dict[str, str] = {}
         if user_input is not None:
             user_input[CONF_SCAN_INTERVAL_MINUTES] = int(user_input[CONF_SCAN_INTERVAL_MINUTES])
-            return self.async_create_entry(data=user_input)
+            switching_on = user_input.get(CONF_ACTIVITY) and not entry.options.get(CONF_ACTIVITY)
+            if switching_on and not await async_has_read_transfers(
+                self.hass, entry.data[CONF_API_TOKEN], entry.data[CONF_BASE_URL]
+            ):
+                errors[CONF_ACTIVITY] = "missing_read_transfers"
+            else:
+                return self.async_create_entry(data=user_input)
 
-        options = self.config_entry.options
+        options = {**entry.options, **(user_input or {})}
+        minimum = PLATFORM_MIN_SCAN_INTERVAL if is_api_key else MIN_SCAN_INTERVAL
         schema: dict[vol.Marker, Any] = {
             vol.Required(
                 CONF_SCAN_INTERVAL_MINUTES,
                 default=options.get(
-                    CONF_SCAN_INTERVAL_MINUTES, DEFAULT_SCAN_INTERVAL.total_seconds() // 60
+                    CONF_SCAN_INTERVAL_MINUTES, _minutes(default_scan_interval(entry))
                 ),
             ): NumberSelector(
                 NumberSelectorConfig(
-                    min=MIN_SCAN_INTERVAL.total_seconds() // 60,
-                    max=MAX_SCAN_INTERVAL.total_seconds() // 60,
+                    min=_minutes(minimum),
+                    max=_minutes(MAX_SCAN_INTERVAL),
                     step=1,
                     unit_of_measurement="min",
                     mode=NumberSelectorMode.BOX,
@@ -280,8 +241,7 @@ class SequenceOptionsFlow(OptionsFlowWithReload):
                 )
             ),
         }
-        accounts = self._account_choices()
-        if accounts:
+        if accounts := self._account_choices():
             schema[
                 vol.Optional(
                     CONF_EXCLUDED_ACCOUNTS, default=options.get(CONF_EXCLUDED_ACCOUNTS, [])
@@ -294,13 +254,17 @@ class SequenceOptionsFlow(OptionsFlowWithReload):
         schema[
             vol.Required(CONF_BALANCE_EVENTS, default=options.get(CONF_BALANCE_EVENTS, False))
         ] = BooleanSelector()
-        return self.async_show_form(step_id="init", data_schema=vol.Schema(schema))
+        if is_api_key:
+            schema[vol.Required(CONF_ACTIVITY, default=options.get(CONF_ACTIVITY, False))] = (
+                BooleanSelector()
+            )
+        return self.async_show_form(step_id="init", data_schema=vol.Schema(schema), errors=errors)
 
     def _account_choices(self) -> list[SelectOptionDict]:
         """Every account of the last poll, by name; none while the entry is not loaded."""
         if self.config_entry.state is not ConfigEntryState.LOADED:
             return []
-        coordinator = self.config_entry.runtime_data
+        coordinator = self.config_entry.runtime_data.coordinator
         return [
             SelectOptionDict(value=account.id, label=account.name)
             for account in sorted(

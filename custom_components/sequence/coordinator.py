@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -19,24 +20,40 @@ from .api import (
     SequenceAuthError,
     SequenceConnectionError,
     SequenceError,
+    SequencePermissionError,
     SequenceRateLimitError,
-    SequenceRemoteClient,
 )
 from .const import (
     CONF_ACCOUNT_KINDS,
     CONF_BALANCE_EVENTS,
+    CONF_CREDENTIAL_KIND,
     CONF_EXCLUDED_ACCOUNTS,
     CONF_SCAN_INTERVAL_MINUTES,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
     EVENT_BALANCE_DECREASED,
     EVENT_BALANCE_INCREASED,
+    KIND_API_KEY,
     LOGGER,
     MANUFACTURER,
+    PLATFORM_DEFAULT_SCAN_INTERVAL,
     SEQUENCE_APP_URL,
 )
+from .sources import AccountsSource
 
-type SequenceConfigEntry = ConfigEntry[SequenceCoordinator]
+if TYPE_CHECKING:
+    from .activity import SequenceActivityCoordinator
+
+
+@dataclass(slots=True)
+class SequenceRuntimeData:
+    """What a loaded entry holds: the accounts coordinator, and activity when switched on."""
+
+    coordinator: SequenceCoordinator
+    activity: SequenceActivityCoordinator | None = None
+
+
+type SequenceConfigEntry = ConfigEntry[SequenceRuntimeData]
 
 # After this many consecutive polls with a payload we cannot read, tell the user through Repairs:
 # one bad answer is a blip, several in a row mean Sequence changed its API.
@@ -52,6 +69,8 @@ def error_key(err: SequenceError) -> str:
     match err:
         case SequenceAuthError():
             return "invalid_auth"
+        case SequencePermissionError():
+            return "missing_permission"
         case SequenceRateLimitError():
             return "rate_limited"
         case SequenceConnectionError():
@@ -79,13 +98,20 @@ class SequenceData:
     """Everything the poll returned, before the options' filter (for options and diagnostics)."""
 
 
+def default_scan_interval(entry: ConfigEntry) -> timedelta:
+    """Ten minutes on the Remote API (one request); six hours on the Platform API, as asked."""
+    if entry.data.get(CONF_CREDENTIAL_KIND) == KIND_API_KEY:
+        return PLATFORM_DEFAULT_SCAN_INTERVAL
+    return DEFAULT_SCAN_INTERVAL
+
+
 class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
-    """Polls ``POST /accounts`` once per interval for one Sequence beneficiary."""
+    """Polls one Sequence beneficiary's accounts once per interval, through either API."""
 
     config_entry: SequenceConfigEntry
 
     def __init__(
-        self, hass: HomeAssistant, entry: SequenceConfigEntry, client: SequenceRemoteClient
+        self, hass: HomeAssistant, entry: SequenceConfigEntry, source: AccountsSource
     ) -> None:
         """Set up the coordinator with the interval chosen in the options."""
         minutes = entry.options.get(CONF_SCAN_INTERVAL_MINUTES)
@@ -94,9 +120,9 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
             LOGGER,
             config_entry=entry,
             name=DOMAIN,
-            update_interval=timedelta(minutes=minutes) if minutes else DEFAULT_SCAN_INTERVAL,
+            update_interval=timedelta(minutes=minutes) if minutes else default_scan_interval(entry),
         )
-        self.client = client
+        self.source = source
         self.last_success_at: datetime | None = None
         self.last_error_kind: str | None = None
         self._unexpected_responses = 0
@@ -116,11 +142,12 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
     async def _async_update_data(self) -> SequenceData:
         """Fetch the accounts and map client errors to Home Assistant's."""
         try:
-            snapshot = await self.client.async_get_accounts()
+            snapshot = await self.source.async_fetch()
         except SequenceError as err:
             self._record_failure(err)
             key = error_key(err)
-            if isinstance(err, SequenceAuthError):
+            if isinstance(err, SequenceAuthError | SequencePermissionError):
+                # A key that lost READ_ACCOUNTS needs replacing just like a revoked one.
                 raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key=key) from err
             retry_after = err.retry_after if isinstance(err, SequenceRateLimitError) else None
             raise UpdateFailed(

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from homeassistant.core import HomeAssistant
 
 from .api import DEFAULT_BASE_URL
-from .const import CONF_BASE_URL, CONF_EXCLUDED_ACCOUNTS
+from .const import CONF_BASE_URL, CONF_CREDENTIAL_KIND, CONF_EXCLUDED_ACCOUNTS, KIND_ACCESS_TOKEN
 from .coordinator import SequenceConfigEntry
 
 
@@ -19,7 +19,8 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: SequenceConfigEntry
 ) -> dict[str, Any]:
     """Return a privacy-safe summary of the entry and its last poll."""
-    coordinator = entry.runtime_data
+    coordinator = entry.runtime_data.coordinator
+    activity = entry.runtime_data.activity
     data = coordinator.data
     accounts = data.accounts.values()
     options = dict(entry.options)
@@ -31,6 +32,7 @@ async def async_get_config_entry_diagnostics(
             "version": entry.version,
             "minor_version": entry.minor_version,
             "options": options,
+            "credential_kind": entry.data.get(CONF_CREDENTIAL_KIND, KIND_ACCESS_TOKEN),
             "base_url_is_default": entry.data[CONF_BASE_URL] == DEFAULT_BASE_URL,
             "base_url_scheme": base_url.scheme,
         },
@@ -51,6 +53,17 @@ async def async_get_config_entry_diagnostics(
             "per_type_name": dict(Counter(account.type_name for account in accounts)),
             "with_balance_error": sum(account.balance_error is not None for account in accounts),
             "without_balance": sum(account.balance is None for account in accounts),
+            "liabilities": sum(account.is_liability for account in accounts),
+            "with_savings_target": sum(bool(account.savings_target) for account in accounts),
+            "with_balance_timestamp": sum(
+                account.balance_updated_at is not None for account in accounts
+            ),
+        },
+        "activity": None
+        if activity is None
+        else {
+            "last_update_success": activity.last_update_success,
+            "transfers_this_month": activity.data.transfer_count if activity.data else None,
         },
         "field_shapes": {path: dict(shapes) for path, shapes in data.snapshot.field_shapes.items()},
     }

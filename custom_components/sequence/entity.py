@@ -7,6 +7,7 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import slugify
 
+from .activity import SequenceActivityCoordinator
 from .api import Account, AccountKind
 from .const import DOMAIN, MANUFACTURER, SEQUENCE_APP_URL
 from .coordinator import (
@@ -22,12 +23,22 @@ MODEL_BY_KIND = {
 }
 
 
-class SequenceEntity(CoordinatorEntity[SequenceCoordinator]):
-    """An entity of the entry's "Sequence" hub device (totals and health)."""
+def device_model(account: Account) -> str:
+    """The account's kind, and for linked accounts on the Platform API their type."""
+    model = MODEL_BY_KIND.get(account.kind, account.type_name or "Unknown")
+    if account.external_type:
+        return f"{model} ({account.external_type.capitalize()})"
+    return model
+
+
+class SequenceHubEntity[CoordinatorT: SequenceCoordinator | SequenceActivityCoordinator](
+    CoordinatorEntity[CoordinatorT]
+):
+    """An entity of the entry's "Sequence" hub device (totals, health, activity)."""
 
     _attr_has_entity_name = True
 
-    def __init__(self, coordinator: SequenceCoordinator, description: EntityDescription) -> None:
+    def __init__(self, coordinator: CoordinatorT, description: EntityDescription) -> None:
         """Attach the entity to the hub device."""
         super().__init__(coordinator)
         entry = coordinator.config_entry
@@ -35,6 +46,10 @@ class SequenceEntity(CoordinatorEntity[SequenceCoordinator]):
         self._attr_unique_id = f"{entry.unique_id}_{description.key}"
         # The hub device itself is registered at setup (SequenceCoordinator.async_register_hub).
         self._attr_device_info = DeviceInfo(identifiers={hub_device_identifier(entry)})
+
+
+SequenceEntity = SequenceHubEntity[SequenceCoordinator]
+"""A hub entity that reads the accounts coordinator."""
 
 
 class SequenceAccountEntity(CoordinatorEntity[SequenceCoordinator]):
@@ -64,8 +79,8 @@ class SequenceAccountEntity(CoordinatorEntity[SequenceCoordinator]):
         self._attr_device_info = DeviceInfo(
             identifiers={account_device_identifier(entry, account.id)},
             name=account.name,
-            manufacturer=MANUFACTURER,
-            model=MODEL_BY_KIND.get(account.kind, account.type_name or "Unknown"),
+            manufacturer=account.institution_name or MANUFACTURER,
+            model=device_model(account),
             entry_type=DeviceEntryType.SERVICE,
             configuration_url=SEQUENCE_APP_URL,
             via_device_id=dr.async_get_device_id_by_identifier(

@@ -1,8 +1,8 @@
-"""Balance sensors per account, totals per account kind, and the last successful update."""
+"""Sensors: per account (balance and, on the Platform API, its details), totals, activity."""
 
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,50 +12,183 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import EntityCategory
+from homeassistant.const import PERCENTAGE, EntityCategory
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .activity import ActivitySummary, SequenceActivityCoordinator
 from .api import Account, AccountKind
-from .coordinator import SequenceConfigEntry, SequenceCoordinator, SequenceData
-from .entity import SequenceAccountEntity, SequenceEntity
+from .const import CONF_CREDENTIAL_KIND, KIND_API_KEY
+from .coordinator import SequenceConfigEntry, SequenceCoordinator
+from .entity import SequenceAccountEntity, SequenceEntity, SequenceHubEntity
 
 PARALLEL_UPDATES = 0
-CURRENCY = "USD"  # the Remote API has no currency field; Sequence is a US service
+CURRENCY = "USD"  # neither API names a currency; Sequence is a US service
+
+type SensorValue = Decimal | datetime | date | int | None
+
+MONEY: dict[str, Any] = {
+    "device_class": SensorDeviceClass.MONETARY,
+    "native_unit_of_measurement": CURRENCY,
+    "suggested_display_precision": 2,
+}
+MONEY_TOTAL: dict[str, Any] = {**MONEY, "state_class": SensorStateClass.TOTAL}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SequenceAccountSensorDescription(SensorEntityDescription):
+    """A sensor of one account: its value, and whether the account has one at all."""
+
+    value_fn: Callable[[Account], SensorValue]
+    exists_fn: Callable[[Account], bool] = lambda _account: True
 
 
 @dataclass(frozen=True, kw_only=True)
 class SequenceTotalDescription(SensorEntityDescription):
-    """A total over the included accounts of one kind."""
+    """A sum over the included accounts that ``member_fn`` selects."""
 
-    kind: AccountKind
-
-
-def _money(key: str, translation_key: str) -> dict[str, Any]:
-    return {
-        "key": key,
-        "translation_key": translation_key,
-        "device_class": SensorDeviceClass.MONETARY,
-        "state_class": SensorStateClass.TOTAL,
-        "native_unit_of_measurement": CURRENCY,
-        "suggested_display_precision": 2,
-    }
+    member_fn: Callable[[Account], bool]
+    sign_fn: Callable[[Account], int] = lambda _account: 1
+    """+1 to add the account's balance, -1 to subtract it (net worth subtracts debts)."""
 
 
-# One balance description per kind, so icons.json can give each kind its own icon.
-BALANCE_DESCRIPTIONS: Mapping[AccountKind, SensorEntityDescription] = {
-    kind: SensorEntityDescription(**_money("balance", f"{kind.value}_balance"))
-    for kind in AccountKind
-}
-TOTAL_DESCRIPTIONS: tuple[SequenceTotalDescription, ...] = tuple(
-    SequenceTotalDescription(**_money(f"{kind.value}_total", f"{kind.value}_total"), kind=kind)
-    for kind in (AccountKind.POD, AccountKind.INCOME_SOURCE, AccountKind.EXTERNAL)
+def _balance(kind: str, translation_key: str | None = None) -> SequenceAccountSensorDescription:
+    return SequenceAccountSensorDescription(
+        key="balance",
+        translation_key=translation_key or f"{kind}_balance",
+        value_fn=lambda account: account.balance,
+        **MONEY_TOTAL,
+    )
+
+
+# One balance description per kind, so icons.json gives each kind its own icon. A liability's
+# balance is the positive amount owed ("Amount owed"), as Sequence reports it.
+BALANCE_DESCRIPTIONS = {kind: _balance(kind.value) for kind in AccountKind}
+LIABILITY_BALANCE_DESCRIPTION = _balance("liability", "liability_balance")
+
+
+def balance_description(account: Account) -> SequenceAccountSensorDescription:
+    """The balance description that fits the account."""
+    if account.is_liability:
+        return LIABILITY_BALANCE_DESCRIPTION
+    return BALANCE_DESCRIPTIONS[account.kind]
+
+
+def _savings_progress(account: Account) -> Decimal | None:
+    if account.balance is None or not account.savings_target:
+        return None
+    return (account.balance / account.savings_target * 100).quantize(Decimal("0.1"))
+
+
+# Platform API only: each exists only for accounts whose data carries it.
+DETAIL_DESCRIPTIONS: tuple[SequenceAccountSensorDescription, ...] = (
+    SequenceAccountSensorDescription(
+        key="available_balance",
+        translation_key="available_balance",
+        value_fn=lambda account: account.available_balance,
+        exists_fn=lambda account: account.available_balance is not None,
+        entity_registry_enabled_default=False,
+        **MONEY_TOTAL,
+    ),
+    SequenceAccountSensorDescription(
+        key="balance_updated_at",
+        translation_key="balance_updated_at",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda account: account.balance_updated_at,
+        exists_fn=lambda account: account.balance_updated_at is not None,
+    ),
+    SequenceAccountSensorDescription(
+        key="savings_target",
+        translation_key="savings_target",
+        value_fn=lambda account: account.savings_target,
+        exists_fn=lambda account: bool(account.savings_target),
+        **MONEY,
+    ),
+    SequenceAccountSensorDescription(
+        key="savings_progress",
+        translation_key="savings_progress",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=_savings_progress,
+        exists_fn=lambda account: bool(account.savings_target),
+    ),
+    SequenceAccountSensorDescription(
+        key="next_payment_minimum",
+        translation_key="next_payment_minimum",
+        value_fn=lambda account: (
+            account.liability.next_payment_minimum if account.liability else None
+        ),
+        exists_fn=lambda account: (
+            account.liability is not None and account.liability.next_payment_minimum is not None
+        ),
+        entity_registry_enabled_default=False,
+        **MONEY,
+    ),
+    SequenceAccountSensorDescription(
+        key="next_payment_due_date",
+        translation_key="next_payment_due_date",
+        device_class=SensorDeviceClass.DATE,
+        value_fn=lambda account: (
+            account.liability.next_payment_due_date if account.liability else None
+        ),
+        exists_fn=lambda account: (
+            account.liability is not None and account.liability.next_payment_due_date is not None
+        ),
+        entity_registry_enabled_default=False,
+    ),
+)
+
+TOTAL_DESCRIPTIONS: tuple[SequenceTotalDescription, ...] = (
+    SequenceTotalDescription(
+        key="pod_total",
+        translation_key="pod_total",
+        member_fn=lambda account: account.kind is AccountKind.POD,
+        **MONEY_TOTAL,
+    ),
+    SequenceTotalDescription(
+        key="income_source_total",
+        translation_key="income_source_total",
+        member_fn=lambda account: account.kind is AccountKind.INCOME_SOURCE,
+        **MONEY_TOTAL,
+    ),
+    SequenceTotalDescription(
+        key="external_total",
+        translation_key="external_total",
+        member_fn=lambda account: account.kind is AccountKind.EXTERNAL and not account.is_liability,
+        **MONEY_TOTAL,
+    ),
+)
+# Only the Platform API says which accounts are debts, so only it gets these two.
+PLATFORM_TOTAL_DESCRIPTIONS: tuple[SequenceTotalDescription, ...] = (
+    SequenceTotalDescription(
+        key="liability_total",
+        translation_key="liability_total",
+        member_fn=lambda account: account.is_liability,
+        **MONEY_TOTAL,
+    ),
+    SequenceTotalDescription(
+        key="net_worth",
+        translation_key="net_worth",
+        member_fn=lambda _account: True,
+        sign_fn=lambda account: -1 if account.is_liability else 1,
+        **MONEY_TOTAL,
+    ),
 )
 LAST_UPDATE_DESCRIPTION = SensorEntityDescription(
     key="last_successful_update",
     translation_key="last_successful_update",
     device_class=SensorDeviceClass.TIMESTAMP,
     entity_category=EntityCategory.DIAGNOSTIC,
+)
+MONTHLY_INCOMING_DESCRIPTION = SensorEntityDescription(
+    key="monthly_incoming", translation_key="monthly_incoming", **MONEY_TOTAL
+)
+MONTHLY_TRANSFERS_DESCRIPTION = SensorEntityDescription(
+    key="monthly_transfer_count",
+    translation_key="monthly_transfer_count",
+    state_class=SensorStateClass.TOTAL,
 )
 
 
@@ -64,46 +197,67 @@ async def async_setup_entry(
     entry: SequenceConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the hub sensors now and a balance sensor for every account, including new ones."""
-    coordinator = entry.runtime_data
-    async_add_entities(
-        [
-            *(SequenceTotalSensor(coordinator, description) for description in TOTAL_DESCRIPTIONS),
-            SequenceLastUpdateSensor(coordinator, LAST_UPDATE_DESCRIPTION),
-        ]
-    )
-    known: set[str] = set()
+    """Add the hub sensors now, and every account's sensors as their accounts appear."""
+    coordinator = entry.runtime_data.coordinator
+    totals = TOTAL_DESCRIPTIONS
+    if entry.data.get(CONF_CREDENTIAL_KIND) == KIND_API_KEY:
+        totals += PLATFORM_TOTAL_DESCRIPTIONS
+    hub: list[SensorEntity] = [
+        SequenceTotalSensor(coordinator, description) for description in totals
+    ]
+    hub.append(SequenceLastUpdateSensor(coordinator, LAST_UPDATE_DESCRIPTION))
+    if (activity := entry.runtime_data.activity) is not None:
+        hub.extend(
+            SequenceActivitySensor(activity, description)
+            for description in (MONTHLY_INCOMING_DESCRIPTION, MONTHLY_TRANSFERS_DESCRIPTION)
+        )
+    async_add_entities(hub)
+    known: set[tuple[str, str]] = set()
 
     @callback
-    def add_new_accounts() -> None:
+    def add_account_sensors() -> None:
         if not coordinator.last_update_success:
             return
         accounts = coordinator.data.accounts
-        known.intersection_update(accounts)  # an account that comes back is added again
-        new = [account for account_id, account in accounts.items() if account_id not in known]
-        known.update(account.id for account in new)
+        known.intersection_update(key for key in known if key[0] in accounts)
+        new: list[SequenceAccountSensor] = []
+        for account in accounts.values():
+            for description in (balance_description(account), *DETAIL_DESCRIPTIONS):
+                if (account.id, description.key) in known or not description.exists_fn(account):
+                    continue
+                known.add((account.id, description.key))
+                new.append(SequenceAccountSensor(coordinator, description, account))
         if new:
-            async_add_entities(SequenceBalanceSensor(coordinator, account) for account in new)
+            async_add_entities(new)
 
-    add_new_accounts()
-    entry.async_on_unload(coordinator.async_add_listener(add_new_accounts))
+    add_account_sensors()
+    entry.async_on_unload(coordinator.async_add_listener(add_account_sensors))
 
 
-class SequenceBalanceSensor(SequenceAccountEntity, SensorEntity):
-    """The balance of one Sequence account."""
+class SequenceAccountSensor(SequenceAccountEntity, SensorEntity):
+    """One value of one Sequence account."""
 
-    def __init__(self, coordinator: SequenceCoordinator, account: Account) -> None:
-        """Describe the balance of ``account``."""
-        super().__init__(coordinator, BALANCE_DESCRIPTIONS[account.kind], account, "sensor")
+    entity_description: SequenceAccountSensorDescription
+
+    def __init__(
+        self,
+        coordinator: SequenceCoordinator,
+        description: SequenceAccountSensorDescription,
+        account: Account,
+    ) -> None:
+        """Describe ``description`` of ``account``."""
+        super().__init__(coordinator, description, account, "sensor")
 
     @property
-    def native_value(self) -> Decimal | None:
-        """The balance in dollars (exact cents), or None (unknown) when Sequence has none."""
-        return self.account.balance
+    def native_value(self) -> SensorValue:
+        """The value, exact to the cent for money; None (unknown) when Sequence has none."""
+        return self.entity_description.value_fn(self.account)
 
     @property
-    def extra_state_attributes(self) -> dict[str, str | None]:
-        """Non-sensitive facts about the account."""
+    def extra_state_attributes(self) -> dict[str, str | None] | None:
+        """Non-sensitive facts about the account, on its balance sensor."""
+        if self.entity_description.key != "balance":
+            return None
         return {
             "account_id": self.account.id,
             "account_type": self.account.type_name,
@@ -112,20 +266,24 @@ class SequenceBalanceSensor(SequenceAccountEntity, SensorEntity):
 
 
 class SequenceTotalSensor(SequenceEntity, SensorEntity):
-    """The sum of the balances of the included accounts of one kind."""
+    """A sum over the included accounts (Decimal, exact to the cent)."""
 
     entity_description: SequenceTotalDescription
 
     def _members(self) -> list[Account]:
-        data: SequenceData = self.coordinator.data
-        kind = self.entity_description.kind
-        return [account for account in data.accounts.values() if account.kind is kind]
+        member = self.entity_description.member_fn
+        return [account for account in self.coordinator.data.accounts.values() if member(account)]
 
     @property
     def native_value(self) -> Decimal:
-        """Sum in Decimal; accounts without a balance are left out (and counted)."""
+        """Accounts without a balance are left out (and counted in the attributes)."""
+        sign = self.entity_description.sign_fn
         return sum(
-            (account.balance for account in self._members() if account.balance is not None),
+            (
+                account.balance * sign(account)
+                for account in self._members()
+                if account.balance is not None
+            ),
             Decimal("0.00"),
         )
 
@@ -151,3 +309,23 @@ class SequenceLastUpdateSensor(SequenceEntity, SensorEntity):
     def native_value(self) -> datetime | None:
         """The time of the last successful poll."""
         return self.coordinator.last_success_at
+
+
+class SequenceActivitySensor(SequenceHubEntity[SequenceActivityCoordinator], SensorEntity):
+    """This month's activity on the hub device (Platform API with activity switched on)."""
+
+    @property
+    def _summary(self) -> ActivitySummary:
+        return self.coordinator.data
+
+    @property
+    def native_value(self) -> Decimal | int:
+        """The month's incoming total, or its transfer count."""
+        if self.entity_description.key == "monthly_incoming":
+            return self._summary.incoming_total
+        return self._summary.transfer_count
+
+    @property
+    def last_reset(self) -> datetime:
+        """Both start again at the beginning of every month."""
+        return self._summary.month_start

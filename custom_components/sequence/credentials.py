@@ -1,0 +1,171 @@
+"""Checking a credential against Sequence, for every flow: which kind, which API, whose accounts.
+
+A pasted ``sk_...`` is a Platform API key, anything else a Remote API access token. Either way the
+result says whose accounts the credential sees (their ids), which is how the flows recognise a
+beneficiary: Sequence has no beneficiary id in either API.
+"""
+
+from dataclasses import dataclass
+import ipaddress
+from urllib.parse import urlsplit
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from .api import (
+    Permission,
+    PermissionCheck,
+    SequenceError,
+    SequencePlatformClient,
+    SequenceRemoteClient,
+    detect_credential_kind,
+    normalize_token,
+)
+from .api.platform import normalize_api_key
+from .const import (
+    CONF_API_TOKEN,
+    CONF_BASE_URL,
+    CONF_CREDENTIAL_KIND,
+    KIND_ACCESS_TOKEN,
+    KIND_API_KEY,
+    LOGGER,
+    PLATFORM_PATH,
+)
+from .coordinator import error_key
+
+
+class CredentialError(Exception):
+    """Why a credential cannot be used: a translation key and the form field it belongs to."""
+
+    def __init__(self, key: str, field: str = "base") -> None:
+        """Keep the error key (from strings.json ``config.error``) and its field."""
+        super().__init__(key)
+        self.key = key
+        self.field = field
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ValidatedCredential:
+    """A credential Sequence accepted, and what it sees."""
+
+    data: dict[str, str]
+    """The config entry's data: normalized credential, its kind and the base URL."""
+    account_ids: frozenset[str]
+    permissions: PermissionCheck | None = None
+    """Platform API keys only: which read permissions the key holds."""
+
+    @property
+    def kind(self) -> str:
+        """``access_token`` or ``api_key``."""
+        return self.data[CONF_CREDENTIAL_KIND]
+
+    @property
+    def anchor(self) -> str:
+        """The entry's unique id: the smallest account id the credential sees."""
+        return min(self.account_ids)
+
+
+def normalize_base_url(raw: str) -> str:
+    """Return the base URL without trailing slashes, or raise CredentialError.
+
+    https anywhere; plain http only for loopback hosts (a local simulator), so a credential is
+    never sent in clear text over a network.
+    """
+    url = raw.strip().rstrip("/")
+    parts = urlsplit(url)
+    invalid = parts.scheme not in ("http", "https") or not parts.hostname
+    if invalid or parts.username or parts.password or parts.query or parts.fragment:
+        raise CredentialError("invalid_url")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+        raise CredentialError("insecure_url")
+    return url
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def create_platform_client(
+    hass: HomeAssistant, api_key: str, base_url: str
+) -> SequencePlatformClient:
+    """A Platform API client on Home Assistant's shared session."""
+    return SequencePlatformClient(
+        async_get_clientsession(hass), api_key, base_url=f"{base_url}{PLATFORM_PATH}"
+    )
+
+
+def create_remote_client(hass: HomeAssistant, token: str, base_url: str) -> SequenceRemoteClient:
+    """A Remote API client on Home Assistant's shared session."""
+    return SequenceRemoteClient(async_get_clientsession(hass), token, base_url=base_url)
+
+
+async def async_validate_credential(
+    hass: HomeAssistant, raw_credential: str, raw_base_url: str
+) -> ValidatedCredential:
+    """Check a pasted credential with the API it belongs to; raise CredentialError if unusable."""
+    base_url = normalize_base_url(raw_base_url)
+    kind = detect_credential_kind(raw_credential)
+    try:
+        if kind == KIND_API_KEY:
+            return await _async_validate_api_key(hass, normalize_api_key(raw_credential), base_url)
+        return await _async_validate_access_token(hass, normalize_token(raw_credential), base_url)
+    except ValueError as err:
+        raise CredentialError("invalid_auth", CONF_API_TOKEN) from err
+    except SequenceError as err:
+        key = error_key(err)
+        field = CONF_API_TOKEN if key in ("invalid_auth", "missing_permission") else "base"
+        raise CredentialError(key, field) from err
+    except CredentialError:
+        raise
+    except Exception as err:
+        LOGGER.exception("Unexpected error while checking the Sequence credential")
+        raise CredentialError("unknown") from err
+
+
+async def _async_validate_access_token(
+    hass: HomeAssistant, token: str, base_url: str
+) -> ValidatedCredential:
+    snapshot = await create_remote_client(hass, token, base_url).async_get_accounts()
+    if not snapshot.accounts:
+        raise CredentialError("no_accounts")
+    return ValidatedCredential(
+        data={
+            CONF_API_TOKEN: token,
+            CONF_BASE_URL: base_url,
+            CONF_CREDENTIAL_KIND: KIND_ACCESS_TOKEN,
+        },
+        account_ids=frozenset(snapshot.accounts),
+    )
+
+
+async def _async_validate_api_key(
+    hass: HomeAssistant, api_key: str, base_url: str
+) -> ValidatedCredential:
+    client = create_platform_client(hass, api_key, base_url)
+    permissions = await client.async_check_permissions()
+    if Permission.READ_ACCOUNTS in permissions.missing:
+        raise CredentialError("missing_read_accounts", CONF_API_TOKEN)
+    accounts = await client.async_list_accounts()
+    if not accounts:
+        raise CredentialError("no_accounts")
+    return ValidatedCredential(
+        data={CONF_API_TOKEN: api_key, CONF_BASE_URL: base_url, CONF_CREDENTIAL_KIND: KIND_API_KEY},
+        account_ids=frozenset(account.id for account in accounts),
+        permissions=permissions,
+    )
+
+
+async def async_has_read_transfers(hass: HomeAssistant, api_key: str, base_url: str) -> bool:
+    """Whether a key may read transfers; True when Sequence cannot say (the repair issue will)."""
+    try:
+        permissions = await create_platform_client(
+            hass, api_key, base_url
+        ).async_check_permissions()
+    except SequenceError:
+        return True
+    return Permission.READ_TRANSFERS not in permissions.missing

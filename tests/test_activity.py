@@ -1,0 +1,210 @@
+"""Tests for activity: transfers polled hourly, events, the month's summary, permission repair."""
+
+from dataclasses import replace
+from typing import Any
+from unittest.mock import MagicMock
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.sequence.activity import missing_permission_issue_id
+from custom_components.sequence.api import (
+    SequenceAuthError,
+    SequencePermissionError,
+    SequenceRateLimitError,
+    Transfer,
+)
+from custom_components.sequence.const import (
+    ACTIVITY_INTERVAL,
+    CONF_ACTIVITY,
+    DOMAIN,
+    EVENT_TRANSFER,
+)
+
+from .conftest import load_transfers
+
+INCOMING = "sensor.sequence_incoming_this_month"
+COUNT = "sensor.sequence_transfers_this_month"
+
+
+@pytest.fixture
+async def activity_entry(
+    hass: HomeAssistant,
+    platform_config_entry: MockConfigEntry,
+    mock_platform_client: MagicMock,
+    frozen_start: FrozenDateTimeFactory,
+) -> MockConfigEntry:
+    platform_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(platform_config_entry, options={CONF_ACTIVITY: True})
+    await hass.config_entries.async_setup(platform_config_entry.entry_id)
+    await hass.async_block_till_done()
+    return platform_config_entry
+
+
+def capture(hass: HomeAssistant) -> list[Event]:
+    events: list[Event] = []
+
+    @callback
+    def record(event: Event) -> None:
+        events.append(event)
+
+    hass.bus.async_listen(EVENT_TRANSFER, record)
+    return events
+
+
+async def next_poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    freezer.tick(ACTIVITY_INTERVAL)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+
+@pytest.mark.usefixtures("activity_entry")
+async def test_month_summary_uses_the_local_month(hass: HomeAssistant) -> None:
+    """Home Assistant's test time zone is US/Pacific: Nov 1, 06:00 UTC is still October there."""
+    incoming = hass.states.get(INCOMING)
+    assert incoming.state == "3000.00"  # Nov 15; the failed transfer and October's are left out
+    assert incoming.attributes["unit_of_measurement"] == "USD"
+    assert incoming.attributes["last_reset"] == "2026-11-01T00:00:00-07:00"
+    assert hass.states.get(COUNT).state == "2"  # the Nov 15 deposit and the pending rule transfer
+
+
+async def test_events_for_new_and_changed_transfers_only(
+    hass: HomeAssistant,
+    activity_entry: MockConfigEntry,
+    mock_platform_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    events = capture(hass)
+    await next_poll(hass, freezer)
+    assert events == []  # nothing new since the first poll, which fires nothing
+
+    transfers = list(load_transfers())
+    transfers[0] = replace(transfers[0], status="COMPLETE")  # the pending one settled
+    new = replace(transfers[2], id="7a000000-0000-4000-8000-000000000006")
+    mock_platform_client.async_get_transfers.return_value = (new, *transfers)
+    await next_poll(hass, freezer)
+
+    by_id: dict[str, dict[str, Any]] = {event.data["transfer_id"]: event.data for event in events}
+    assert set(by_id) == {transfers[0].id, new.id}
+    assert by_id[transfers[0].id] == {
+        "config_entry_id": activity_entry.entry_id,
+        "transfer_id": transfers[0].id,
+        "direction": "internal",
+        "amount": "250.00",
+        "currency": "USD",
+        "status": "COMPLETE",
+        "previous_status": "PENDING",
+        "origin": "RULE",
+        "rule_id": "551ff9b6-ddf1-4110-b611-1b11044b72d4",
+        "created_at": "2026-11-20T09:00:00+00:00",
+    }
+    assert by_id[new.id]["previous_status"] is None
+    assert hass.states.get(COUNT).state == "3"
+
+
+async def test_window_reaches_back_to_pending_transfers(
+    hass: HomeAssistant,
+    activity_entry: MockConfigEntry,
+    mock_platform_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    old_pending = Transfer(
+        **{
+            **{field: getattr(load_transfers()[4], field) for field in Transfer.__slots__},
+            "id": "7a000000-0000-4000-8000-0000000000aa",
+            "status": "PENDING",
+            "completed_at": None,
+        }
+    )
+    mock_platform_client.async_get_transfers.return_value = (*load_transfers(), old_pending)
+    await next_poll(hass, freezer)
+    await next_poll(hass, freezer)
+    since = mock_platform_client.async_get_transfers.call_args.kwargs["since"]
+    assert since == old_pending.created_at
+
+
+async def test_missing_read_transfers_raises_a_repair_issue(
+    hass: HomeAssistant,
+    activity_entry: MockConfigEntry,
+    mock_platform_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    issue_id = missing_permission_issue_id(activity_entry)
+    mock_platform_client.async_get_transfers.side_effect = SequencePermissionError(
+        "denied", permission="READ_TRANSFERS"
+    )
+    await next_poll(hass, freezer)
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders == {
+        "title": "Sequence (API key)",
+        "permission": "READ_TRANSFERS",
+    }
+    assert hass.states.get(INCOMING).state == STATE_UNAVAILABLE
+    assert hass.states.get("sensor.sequence_groceries_balance").state == "412.06"
+
+    mock_platform_client.async_get_transfers.side_effect = None
+    await next_poll(hass, freezer)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    assert hass.states.get(INCOMING).state == "3000.00"
+
+
+async def test_activity_auth_failure_starts_reauth(
+    hass: HomeAssistant,
+    activity_entry: MockConfigEntry,
+    mock_platform_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    mock_platform_client.async_get_transfers.side_effect = SequenceAuthError("revoked")
+    await next_poll(hass, freezer)
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_activity_rate_limited(
+    hass: HomeAssistant,
+    activity_entry: MockConfigEntry,
+    mock_platform_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    mock_platform_client.async_get_transfers.side_effect = SequenceRateLimitError(
+        "slow", retry_after=7200
+    )
+    await next_poll(hass, freezer)
+    calls = mock_platform_client.async_get_transfers.await_count
+    mock_platform_client.async_get_transfers.side_effect = None
+    await next_poll(hass, freezer)  # an hour later: Retry-After (2 h) still running
+    assert mock_platform_client.async_get_transfers.await_count == calls
+    await next_poll(hass, freezer)
+    assert mock_platform_client.async_get_transfers.await_count == calls + 1
+
+
+async def test_first_poll_failure_keeps_balances(
+    hass: HomeAssistant,
+    platform_config_entry: MockConfigEntry,
+    mock_platform_client: MagicMock,
+    frozen_start: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    mock_platform_client.async_get_transfers.side_effect = SequencePermissionError("denied")
+    platform_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(platform_config_entry, options={CONF_ACTIVITY: True})
+    await hass.config_entries.async_setup(platform_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.sequence_groceries_balance").state == "412.06"
+    assert hass.states.get(INCOMING).state == STATE_UNAVAILABLE
+    issue_id = missing_permission_issue_id(platform_config_entry)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+
+    # Switching activity off clears the issue on reload.
+    hass.config_entries.async_update_entry(platform_config_entry, options={CONF_ACTIVITY: False})
+    await hass.config_entries.async_reload(platform_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    assert hass.states.get(INCOMING).state == STATE_UNAVAILABLE  # no longer provided
