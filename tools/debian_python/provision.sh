@@ -51,7 +51,20 @@ json.dumps({"ok": True})
 PY
 }
 
+# C extensions built from sdists (pyspeex-noise, pymicro-vad, ...): Debian's pyconfig.h wrapper does
+# `#include <x86_64-linux-gnu/python3.14/pyconfig.h>`, searched in -I ROOT/usr/include/python3.14, so
+# `x86_64-linux-gnu` there must be the multiarch include dir itself (which holds python3.14/pyconfig.h).
+# Also run for prefixes provisioned before this was right (a cheap readlink when nothing is to do).
+link_multiarch_include() {
+  local include="$ROOT/usr/include/python3.14" multiarch="$ROOT/usr/include/x86_64-linux-gnu"
+  [[ -d "$multiarch/python3.14" && -d "$include" ]] || return 0
+  [[ "$(readlink "$include/x86_64-linux-gnu" 2>/dev/null)" == "$multiarch" ]] && return 0
+  [[ -e "$include/x86_64-linux-gnu" && ! -L "$include/x86_64-linux-gnu" ]] && return 0
+  ln -sfn "$multiarch" "$include/x86_64-linux-gnu"
+}
+
 if [[ -f "$STAMP" && -x "$PY" && "$(cat "$STAMP")" == "$PREFIX" ]]; then
+  link_multiarch_include
   printf '%s\n' "$PY"
   exit 0
 fi
@@ -137,11 +150,7 @@ while IFS= read -r -d '' link; do
   fi
 done < <(find "$ROOT" -type l -print0)
 
-# C extensions built from sdists include Debian's multiarch pyconfig.h by a path outside ROOT.
-include="$ROOT/usr/include/python3.14"
-if [[ -d "$ROOT/usr/include/x86_64-linux-gnu/python3.14" && ! -e "$include/x86_64-linux-gnu" ]]; then
-  ln -s "$ROOT/usr/include/x86_64-linux-gnu/python3.14" "$include/x86_64-linux-gnu"
-fi
+link_multiarch_include
 
 # `python -m venv` would seed the host's (too old) pip wheel; venvs are made with uv instead,
 # but point WHEEL_PKG_DIR at the private wheels so a plain `-m venv` works too.
