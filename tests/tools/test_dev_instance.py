@@ -1,0 +1,565 @@
+"""tools/dev_instance.py: helpers, seeding a fake Home Assistant over HTTP, processes, CLI."""
+
+import asyncio
+from collections.abc import Iterator
+import contextlib
+from dataclasses import dataclass, field
+import json
+from pathlib import Path
+import socket
+import subprocess
+import sys
+import threading
+from typing import Any
+
+from aiohttp import WSMsgType, web
+import pytest
+
+from tools import dev_instance
+from tools.dev_instance import (
+    DevInstanceError,
+    HomeAssistantApi,
+    Service,
+    base_url,
+    client_id,
+    is_numeric_state,
+    is_seeded,
+    parse_listening_line,
+    pending_onboarding_steps,
+    prepare_config_dir,
+    redirect_uri,
+    seed,
+    wait_for,
+    with_http_port,
+)
+
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+# --- Pure helpers ------------------------------------------------------------------------------
+
+
+def test_urls() -> None:
+    assert base_url("127.0.0.1", 8123) == "http://127.0.0.1:8123"
+    assert base_url("::1", 8123) == "http://[::1]:8123"
+    assert client_id("http://127.0.0.1:8123") == "http://127.0.0.1:8123/"
+    assert client_id("http://127.0.0.1:8123/") == "http://127.0.0.1:8123/"
+    assert redirect_uri("http://h:1") == "http://h:1/?auth_callback=1"
+
+
+@pytest.mark.parametrize(
+    ("line", "url"),
+    [
+        (
+            "Sequence simulator listening on http://127.0.0.1:4321 (scenario: ok)\n",
+            "http://127.0.0.1:4321",
+        ),
+        (
+            "Sequence simulator listening on http://[::1]:1 (scenario: token_revoked)",
+            "http://[::1]:1",
+        ),
+        ("Sequence simulator stopped", None),
+        ("", None),
+    ],
+)
+def test_parse_listening_line(line: str, url: str | None) -> None:
+    assert parse_listening_line(line) == url
+
+
+@pytest.mark.parametrize(
+    ("configuration", "expected"),
+    [
+        (
+            "frontend:\nhttp:\n  server_host: 127.0.0.1\n\nlogger:\n  default: info\n",
+            (
+                "frontend:\nhttp:\n  server_port: 4000\n  server_host: 127.0.0.1\n\nlogger:\n"
+                "  default: info\n"
+            ),
+        ),
+        (
+            "http:  # loopback only\n  server_port: 8123\n  server_host: 127.0.0.1\n",
+            "http:  # loopback only\n  server_port: 4000\n  server_host: 127.0.0.1\n",
+        ),
+        ("http:\n  server_host: ::1", "http:\n  server_port: 4000\n  server_host: ::1"),
+        ("frontend:\n", "frontend:\n\nhttp:\n  server_port: 4000\n"),
+        ("frontend:", "frontend:\n\nhttp:\n  server_port: 4000\n"),
+        ("", "\nhttp:\n  server_port: 4000\n"),
+    ],
+)
+def test_with_http_port(configuration: str, expected: str) -> None:
+    assert with_http_port(configuration, 4000) == expected
+
+
+def test_with_http_port_on_the_committed_configuration() -> None:
+    text = with_http_port(dev_instance.CONFIG_TEMPLATE.read_text(encoding="utf-8"), 4321)
+    assert "\nhttp:\n  server_port: 4321\n  server_host: 127.0.0.1\n" in text
+    assert text.count("server_port") == 1
+
+
+def test_pending_onboarding_steps() -> None:
+    assert pending_onboarding_steps([]) == ["user", "core_config", "analytics", "integration"]
+    status = [
+        {"step": "integration", "done": False},
+        {"step": "user", "done": True},
+        {"step": "analytics", "done": True},
+        {"step": "something_new", "done": False},
+    ]
+    assert pending_onboarding_steps(status) == ["core_config", "integration"]
+
+
+def write_storage(config: Path, name: str, data: object) -> None:
+    (config / ".storage").mkdir(parents=True, exist_ok=True)
+    (config / ".storage" / name).write_text(json.dumps({"version": 1, "data": data}))
+
+
+ALL_DONE = {"done": ["user", "core_config", "analytics", "integration"]}
+
+
+def test_is_seeded(tmp_path: Path) -> None:
+    assert not is_seeded(tmp_path)
+    write_storage(tmp_path, "onboarding", {"done": ["user"]})
+    write_storage(tmp_path, "core.config_entries", {"entries": [{"domain": "sequence"}]})
+    assert not is_seeded(tmp_path)  # onboarding unfinished
+    write_storage(tmp_path, "onboarding", ALL_DONE)
+    assert is_seeded(tmp_path)
+    write_storage(tmp_path, "core.config_entries", {"entries": [{"domain": "met"}]})
+    assert not is_seeded(tmp_path)  # no Sequence entry
+    (tmp_path / ".storage" / "core.config_entries").write_text("{broken")
+    assert not is_seeded(tmp_path)
+    write_storage(tmp_path, "core.config_entries", ["not", "a", "dict"])
+    assert not is_seeded(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("state", "numeric"),
+    [("412.06", True), ("0", True), ("-3.5", True), ("unknown", False), ("unavailable", False)],
+)
+def test_is_numeric_state(state: str, numeric: bool) -> None:
+    assert is_numeric_state(state) is numeric
+
+
+def test_prepare_config_dir(tmp_path: Path) -> None:
+    integration = tmp_path / "repo" / "sequence"
+    integration.mkdir(parents=True)
+    template = tmp_path / "configuration.yaml"
+    template.write_text("http:\n  server_host: 127.0.0.1\n")
+    config = tmp_path / "config"
+    prepare_config_dir(config, port=5000, template=template, integration=integration)
+    link = config / "custom_components" / "sequence"
+    assert link.is_symlink()
+    assert link.resolve() == integration.resolve()
+    assert "server_port: 5000" in (config / "configuration.yaml").read_text()
+
+    prepare_config_dir(config, integration=integration)  # again: nothing to do
+    assert link.resolve() == integration.resolve()
+
+    elsewhere = tmp_path / "old"
+    elsewhere.mkdir()
+    link.unlink()
+    link.symlink_to(elsewhere)
+    prepare_config_dir(config, integration=integration)  # a stale link is replaced
+    assert link.resolve() == integration.resolve()
+
+    link.unlink()
+    link.mkdir()
+    with pytest.raises(DevInstanceError, match="not a link"):
+        prepare_config_dir(config, integration=integration)
+
+
+def test_ports() -> None:
+    port = dev_instance.free_port()
+    assert dev_instance.port_is_free("127.0.0.1", port)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        assert not dev_instance.port_is_free("127.0.0.1", busy.getsockname()[1])
+    assert dev_instance.free_port("::1") > 0
+
+
+def test_wait_for() -> None:
+    answers = iter([None, 0, "yes"])
+    assert wait_for(lambda: next(answers), timeout=5, what="x", interval=0) == "yes"
+    with pytest.raises(DevInstanceError, match="gave up waiting for nothing after 0 s"):
+        wait_for(lambda: None, timeout=0, what="nothing", interval=0)
+    done = subprocess.Popen([sys.executable, "-c", "pass"])
+    done.wait()
+    with pytest.raises(DevInstanceError, match="the process exited with 0"):
+        wait_for(lambda: None, timeout=60, what="it", process=done)
+
+
+# --- A fake Home Assistant ---------------------------------------------------------------------
+
+
+@dataclass
+class FakeHomeAssistant:
+    """Just the HTTP and websocket behaviour ``seed`` relies on, as 2026.10 has it."""
+
+    done: list[str] = field(default_factory=list)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    pending_http: bool = True
+    password: str = dev_instance.DEV_PASSWORD
+    flow_result: str = "create_entry"
+    flow_inputs: list[Any] = field(default_factory=list)
+    states: dict[str, str] = field(default_factory=dict)
+    promoted: int = 0
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        routes = [
+            web.get("/manifest.json", self.manifest),
+            web.get("/api/onboarding", self.onboarding),
+            web.post("/api/onboarding/users", self.users),
+            web.post("/api/onboarding/{step}", self.step),
+            web.post("/auth/token", self.token),
+            web.post("/auth/login_flow", self.login_flow),
+            web.post("/auth/login_flow/{flow_id}", self.login_step),
+            web.get("/api/websocket", self.websocket),
+            web.get("/api/config/config_entries/entry", self.list_entries),
+            web.post("/api/config/config_entries/flow", self.flow),
+            web.post("/api/config/config_entries/flow/{flow_id}", self.flow_step),
+            web.get("/api/states/{entity_id}", self.state),
+        ]
+        app.add_routes(routes)
+        return app
+
+    @staticmethod
+    def authorized(request: web.Request) -> None:
+        if request.headers.get("Authorization") != "Bearer access-1":
+            raise web.HTTPUnauthorized
+
+    async def manifest(self, _: web.Request) -> web.Response:
+        return web.json_response({"name": "Home Assistant"})
+
+    async def onboarding(self, _: web.Request) -> web.Response:
+        steps = dev_instance.ONBOARDING_STEPS
+        if all(step in self.done for step in steps):
+            raise web.HTTPNotFound  # Home Assistant drops the onboarding API once done
+        return web.json_response([{"step": step, "done": step in self.done} for step in steps])
+
+    async def users(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        assert body["client_id"].endswith("/")
+        assert body["username"] == dev_instance.DEV_USERNAME
+        self.done.append("user")
+        return web.json_response({"auth_code": "code-1"})
+
+    async def step(self, request: web.Request) -> web.Response:
+        self.authorized(request)
+        step = request.match_info["step"]
+        body = await request.json()
+        if step == "integration":
+            assert body["redirect_uri"].endswith("/?auth_callback=1")
+        self.done.append(step)
+        return web.json_response({})
+
+    async def token(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        assert form["grant_type"] == "authorization_code"
+        if form["code"] not in {"code-1", "code-2"}:
+            raise web.HTTPBadRequest
+        return web.json_response({"access_token": "access-1", "token_type": "Bearer"})
+
+    async def login_flow(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        assert body["handler"] == ["homeassistant", None]
+        return web.json_response({"flow_id": "login-1", "type": "form"})
+
+    async def login_step(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if body["password"] != self.password:
+            return web.json_response({"type": "form", "errors": {"base": "invalid_auth"}})
+        return web.json_response({"type": "create_entry", "result": "code-2"})
+
+    async def websocket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "auth_required"})
+        auth = await ws.receive_json()
+        if auth.get("access_token") != "access-1":
+            await ws.send_json({"type": "auth_invalid"})
+            await ws.close()
+            return ws
+        await ws.send_json({"type": "auth_ok"})
+        async for message in ws:
+            if message.type is not WSMsgType.TEXT:  # pragma: no cover - the client sends text
+                break
+            command = json.loads(message.data)
+            await ws.send_json({"type": "event", "id": 999})  # noise the client must skip
+            match command["type"]:
+                case "http/config":
+                    pending = {"server_port": 1} if self.pending_http else None
+                    result: Any = {"pending": pending, "revert_at": "soon" if pending else None}
+                case "http/config/promote":
+                    self.promoted += 1
+                    self.pending_http = False
+                    result = None
+                case _:
+                    await ws.send_json({"id": command["id"], "success": False, "error": "?"})
+                    continue
+            await ws.send_json({"id": command["id"], "success": True, "result": result})
+        return ws
+
+    async def list_entries(self, request: web.Request) -> web.Response:
+        self.authorized(request)
+        domain = request.query["domain"]
+        return web.json_response([e for e in self.entries if e["domain"] == domain])
+
+    async def flow(self, request: web.Request) -> web.Response:
+        self.authorized(request)
+        assert (await request.json())["handler"] == "sequence"
+        return web.json_response({"type": "form", "flow_id": "flow-1", "step_id": "user"})
+
+    async def flow_step(self, request: web.Request) -> web.Response:
+        self.authorized(request)
+        body = await request.json()
+        self.flow_inputs.append(body)
+        if self.flow_result != "create_entry":
+            return web.json_response({"type": self.flow_result, "reason": "nope"})
+        self.entries.append({"domain": "sequence", "entry_id": "entry-1", "state": "loaded"})
+        return web.json_response({"type": "create_entry", "result": {"entry_id": "entry-1"}})
+
+    async def state(self, request: web.Request) -> web.Response:
+        self.authorized(request)
+        entity_id = request.match_info["entity_id"]
+        if entity_id == "sensor.teapot":
+            raise web.HTTPServiceUnavailable
+        if entity_id not in self.states:
+            raise web.HTTPNotFound
+        return web.json_response({"entity_id": entity_id, "state": self.states[entity_id]})
+
+
+@contextlib.contextmanager
+def serving(app: web.Application) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 from a thread (the code under test is synchronous)."""
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(app)
+    loop.run_until_complete(runner.setup())
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    loop.run_until_complete(site.start())
+    port = runner.addresses[0][1]
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+@pytest.fixture
+def fake() -> FakeHomeAssistant:
+    return FakeHomeAssistant()
+
+
+@pytest.fixture
+def url(fake: FakeHomeAssistant) -> Iterator[str]:
+    with serving(fake.app()) as served:
+        yield served
+
+
+SIMULATOR = "http://127.0.0.1:8765"
+OTHER_TOKEN = "other"  # noqa: S105 - a test value
+
+
+def test_seed_a_fresh_instance_then_again(fake: FakeHomeAssistant, url: str) -> None:
+    result = seed(HomeAssistantApi(url), SIMULATOR)
+    assert result.onboarded_steps == ["user", "core_config", "analytics", "integration"]
+    assert result.entry_created
+    assert result.entry_id == "entry-1"
+    assert fake.promoted == 1
+    assert fake.flow_inputs == [{"api_token": "dev-token", "advanced": {"base_url": SIMULATOR}}]
+
+    again = seed(HomeAssistantApi(url), SIMULATOR)  # a second start: log in, change nothing
+    assert again.onboarded_steps == []
+    assert not again.entry_created
+    assert again.entry_id == "entry-1"
+    assert fake.promoted == 1
+    assert len(fake.flow_inputs) == 1
+
+
+def test_seed_finishes_an_interrupted_onboarding(fake: FakeHomeAssistant, url: str) -> None:
+    fake.done = ["user", "core_config"]
+    fake.pending_http = False
+    result = seed(HomeAssistantApi(url), SIMULATOR, token=OTHER_TOKEN)
+    assert result.onboarded_steps == ["analytics", "integration"]
+    assert fake.done == ["user", "core_config", "analytics", "integration"]
+    assert fake.promoted == 0
+    assert fake.flow_inputs[0]["api_token"] == OTHER_TOKEN
+
+
+def test_seed_with_a_changed_password(fake: FakeHomeAssistant, url: str) -> None:
+    fake.done = list(dev_instance.ONBOARDING_STEPS)
+    fake.password = "changed"  # noqa: S105 - a test value
+    with pytest.raises(DevInstanceError, match="logging in as 'dev' failed"):
+        seed(HomeAssistantApi(url), SIMULATOR)
+
+
+def test_seed_when_the_flow_does_not_create_an_entry(fake: FakeHomeAssistant, url: str) -> None:
+    fake.flow_result = "abort"
+    with pytest.raises(DevInstanceError, match="did not create an entry"):
+        seed(HomeAssistantApi(url), SIMULATOR)
+
+
+def test_api_errors(fake: FakeHomeAssistant, url: str) -> None:
+    api = HomeAssistantApi(url)
+    assert api.is_up()
+    with pytest.raises(
+        DevInstanceError, match=r"GET /api/config/config_entries/entry\?domain=x answered HTTP 401"
+    ):
+        api.config_entries("x")
+    with pytest.raises(DevInstanceError, match="refused the access token"):
+        api.websocket({"type": "http/config"})
+    seed(api, SIMULATOR)
+    with pytest.raises(DevInstanceError, match="websocket nope failed"):
+        api.websocket({"type": "nope"})
+    assert api.state("sensor.missing") is None
+    with pytest.raises(DevInstanceError, match="answered HTTP 503"):
+        api.state("sensor.teapot")
+    assert api.request("GET", "/api/nothing-here").status == 404
+    assert not HomeAssistantApi(f"http://127.0.0.1:{dev_instance.free_port()}").is_up()
+
+
+async def not_json(_: web.Request) -> web.Response:
+    return web.Response(text="<html>oops</html>", status=500)
+
+
+def test_onboarding_status_when_it_is_not_what_home_assistant_says() -> None:
+    app = web.Application()
+    app.router.add_get("/api/onboarding", not_json)
+    app.router.add_post("/api/config/config_entries/flow", not_json)
+    with serving(app) as served:
+        api = HomeAssistantApi(served)
+        with pytest.raises(DevInstanceError, match="answered HTTP 500"):
+            api.onboarding_status()
+        answer = api.request("POST", "/api/config/config_entries/flow", json_body={})
+        assert answer.body == "<html>oops</html>"
+
+
+def test_add_entry_refuses_a_flow_without_form(url: str) -> None:
+    api = HomeAssistantApi(url)
+    seed(api, SIMULATOR)
+    with serving(_abort_app()) as other:
+        other_api = HomeAssistantApi(other)
+        other_api.access_token = api.access_token
+        with pytest.raises(DevInstanceError, match="did not show its form"):
+            other_api.add_sequence_entry(OTHER_TOKEN, SIMULATOR)
+
+
+def _abort_app() -> web.Application:
+    async def abort(_: web.Request) -> web.Response:
+        return web.json_response({"type": "abort", "reason": "single_instance_allowed"})
+
+    app = web.Application()
+    app.router.add_post("/api/config/config_entries/flow", abort)
+    return app
+
+
+def test_wait_until_loaded(fake: FakeHomeAssistant, url: str) -> None:
+    api = HomeAssistantApi(url)
+    seed(api, SIMULATOR)
+    fake.states["sensor.sequence_groceries_balance"] = "412.06"
+    assert dev_instance.wait_until_loaded(api, "sensor.sequence_groceries_balance") == "412.06"
+    fake.states["sensor.sequence_groceries_balance"] = "unavailable"
+    with pytest.raises(DevInstanceError, match="a loaded entry and a number"):
+        dev_instance.wait_until_loaded(api, "sensor.sequence_groceries_balance", timeout=0)
+    fake.entries[0]["state"] = "setup_retry"
+    with pytest.raises(DevInstanceError, match="a loaded entry and a number"):
+        dev_instance.wait_until_loaded(api, "sensor.sequence_groceries_balance", timeout=0)
+
+
+# --- Processes ---------------------------------------------------------------------------------
+
+
+def test_service_stop_escalates_to_kill() -> None:
+    stubborn = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                "print('ready', flush=True); time.sleep(60)"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        start_new_session=True,
+    )
+    assert stubborn.stdout is not None
+    stubborn.stdout.readline()
+    service = Service("stubborn", stubborn, "")
+    service.stop(timeout=0.5)
+    assert stubborn.returncode == -9
+    service.stop()  # stopping a stopped service does nothing
+    stubborn.stdout.close()
+
+
+def test_simulator_starts_and_stops(tmp_path: Path) -> None:
+    log = tmp_path / "simulator.log"
+    simulator = dev_instance.start_simulator(token=OTHER_TOKEN, log=log)
+    with dev_instance.running(simulator):
+        assert simulator.url.startswith("http://127.0.0.1:")
+        with contextlib.closing(
+            socket.create_connection(("127.0.0.1", int(simulator.url.rsplit(":", 1)[1])))
+        ):
+            pass
+    assert simulator.process.returncode == 0
+    assert "Sequence simulator stopped" in log.read_text()
+
+
+def test_simulator_that_does_not_start() -> None:
+    with pytest.raises(DevInstanceError, match="the simulator did not start"):
+        dev_instance.start_simulator(python="/bin/false", timeout=30)
+
+
+def test_home_assistant_that_does_not_start(tmp_path: Path) -> None:
+    with pytest.raises(DevInstanceError, match="the process exited"):
+        dev_instance.start_home_assistant(
+            tmp_path, dev_instance.free_port(), hass=Path("/bin/false"), log=tmp_path / "log"
+        )
+
+
+# --- Command line ------------------------------------------------------------------------------
+
+
+def test_cli_prepare(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "config"
+    assert (
+        dev_instance.main(["prepare", "--config", str(config), str(dev_instance.free_port())]) == 0
+    )
+    assert (config / "custom_components" / "sequence").is_symlink()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        assert dev_instance.main(["prepare", "--config", str(config), port]) == 1
+    assert f"port {port} on 127.0.0.1 is in use" in capsys.readouterr().err
+
+
+def test_cli_wait(url: str) -> None:
+    assert dev_instance.main(["wait", f"{url}/manifest.json"]) == 0
+    assert dev_instance.main(["wait", f"{url}/not-there", "--timeout", "5"]) == 0  # 404 answers
+    closed = f"http://127.0.0.1:{dev_instance.free_port()}/"
+    assert dev_instance.main(["wait", closed, "--timeout", "0"]) == 1
+
+
+def test_cli_seed(
+    fake: FakeHomeAssistant, url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["seed", "--config", str(tmp_path), "--url", url, "--simulator-url", SIMULATOR]
+    assert dev_instance.main(args) == 0
+    out = capsys.readouterr().out
+    assert "onboarded (user, core_config, analytics, integration)" in out
+    assert f"Sequence set up against the simulator at {SIMULATOR}" in out
+
+    assert dev_instance.main(args) == 0  # storage says nothing, but the API does: no change
+    assert capsys.readouterr().out == ""
+    assert len(fake.flow_inputs) == 1
+
+    write_storage(tmp_path, "onboarding", ALL_DONE)
+    write_storage(tmp_path, "core.config_entries", {"entries": [{"domain": "sequence"}]})
+    assert dev_instance.main(args) == 0
+    assert "already onboarded with a Sequence entry" in capsys.readouterr().out
+
+    fake.password = "changed"  # noqa: S105 - a test value
+    assert dev_instance.main([*args[:2], str(tmp_path / "other"), *args[3:]]) == 1
+    assert "logging in as 'dev' failed" in capsys.readouterr().err

@@ -1,0 +1,706 @@
+"""A real Home Assistant with the integration set up against the simulator, for humans and tests.
+
+Shared by ``script/develop`` (the developer's ``config/``), ``script/develop --check`` and
+``script/e2e`` (fresh temporary config dirs). Everything goes through Home Assistant's own HTTP
+APIs, which stay valid across versions, instead of writing ``.storage`` files:
+
+1. onboarding: ``POST /api/onboarding/users`` (owner account) gives an auth code, exchanged at
+   ``/auth/token`` for an access token; then ``/api/onboarding/core_config``,
+   ``/api/onboarding/analytics`` and ``/api/onboarding/integration``;
+2. the config flow: ``POST /api/config/config_entries/flow`` ``{"handler": "sequence"}`` and
+   ``POST /api/config/config_entries/flow/<flow_id>`` with the token and the simulator's URL.
+
+Seeding is idempotent: done onboarding steps are skipped (with a password login instead of the
+user step) and an existing ``sequence`` entry is kept. Only the standard library is used, so the
+module runs in any venv that has Home Assistant (the pinned one and the newest-release one).
+
+``python -m tools.dev_instance --help`` lists the subcommands ``script/develop`` uses.
+"""
+
+import argparse
+import asyncio
+from collections.abc import Iterator, Mapping, Sequence
+import contextlib
+from dataclasses import dataclass
+import json
+import os
+from pathlib import Path
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from typing import Any, Final
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import aiohttp
+
+ROOT: Final = Path(__file__).resolve().parent.parent
+INTEGRATION_DIR: Final = ROOT / "custom_components" / "sequence"
+CONFIG_TEMPLATE: Final = ROOT / "config" / "configuration.yaml"
+
+DOMAIN: Final = "sequence"
+DEV_NAME: Final = "Developer"
+DEV_USERNAME: Final = "dev"
+DEV_PASSWORD: Final = "dev-password"  # noqa: S105 - the documented development password
+DEV_TOKEN: Final = "dev-token"  # noqa: S105 - the simulator's documented development token
+DEV_LANGUAGE: Final = "en"
+DEFAULT_HOST: Final = "127.0.0.1"
+DEFAULT_HA_PORT: Final = 8123
+DEFAULT_SIMULATOR_PORT: Final = 8765
+
+ONBOARDING_STEPS: Final = ("user", "core_config", "analytics", "integration")
+"""Home Assistant's onboarding steps, in the order the frontend does them."""
+SIMULATOR_LISTENING: Final = re.compile(
+    r"^Sequence simulator listening on (?P<url>http://\S+) \(scenario: \w+\)$"
+)
+HTTP_BLOCK: Final = re.compile(r"^http:[ \t]*(?:#.*)?$", re.MULTILINE)
+SERVER_PORT_LINE: Final = re.compile(r"^[ \t]+server_port:.*$", re.MULTILINE)
+
+
+class DevInstanceError(RuntimeError):
+    """Something the development instance needs did not happen; the message says what."""
+
+
+# --- Pure helpers (unit-tested) ----------------------------------------------------------------
+
+
+def base_url(host: str, port: int) -> str:
+    """``http://host:port``, with brackets around an IPv6 address."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def client_id(url: str) -> str:
+    """The OAuth client id Home Assistant's own frontend uses for ``url``: the URL with a slash."""
+    return url.rstrip("/") + "/"
+
+
+def redirect_uri(url: str) -> str:
+    """The frontend's redirect URI, which Home Assistant accepts for ``client_id(url)``."""
+    return f"{client_id(url)}?auth_callback=1"
+
+
+def parse_listening_line(line: str) -> str | None:
+    """The simulator's URL from its one stdout line, or None for any other line."""
+    match = SIMULATOR_LISTENING.match(line.strip())
+    return match["url"] if match else None
+
+
+def with_http_port(configuration: str, port: int) -> str:
+    """``configuration.yaml`` text with ``http: server_port`` set to ``port``.
+
+    Keeps everything else (comments included); adds an ``http:`` block when there is none.
+    """
+    if not HTTP_BLOCK.search(configuration):
+        separator = "" if not configuration or configuration.endswith("\n") else "\n"
+        return f"{configuration}{separator}\nhttp:\n  server_port: {port}\n"
+    block_start = HTTP_BLOCK.search(configuration)
+    assert block_start is not None  # noqa: S101 - checked just above; narrows the type
+    head, tail = configuration[: block_start.end()], configuration[block_start.end() :]
+    # The block ends at the next line that does not start with whitespace (a new top-level key).
+    next_key = re.search(r"^\S", tail, re.MULTILINE)
+    block, rest = (tail[: next_key.start()], tail[next_key.start() :]) if next_key else (tail, "")
+    if SERVER_PORT_LINE.search(block):
+        block = SERVER_PORT_LINE.sub(f"  server_port: {port}", block, count=1)
+    else:
+        block = f"\n  server_port: {port}{block}"
+    return head + block + rest
+
+
+def pending_onboarding_steps(status: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The onboarding steps still to do, in order, from ``GET /api/onboarding``'s answer.
+
+    Steps this module does not know (a newer Home Assistant) are ignored: they cannot be done
+    over the API by this version anyway, and Home Assistant marks onboarding done once the
+    known ones are.
+    """
+    done = {item["step"] for item in status if item.get("done")}
+    return [step for step in ONBOARDING_STEPS if step not in done]
+
+
+def storage_json(config_dir: Path, name: str) -> dict[str, Any] | None:
+    """The ``data`` of ``.storage/<name>``, or None when missing or unreadable."""
+    try:
+        stored = json.loads((config_dir / ".storage" / name).read_text(encoding="utf-8"))
+    except OSError, ValueError:
+        return None
+    data = stored.get("data") if isinstance(stored, dict) else None
+    return data if isinstance(data, dict) else None
+
+
+def is_seeded(config_dir: Path) -> bool:
+    """Whether ``config_dir`` is onboarded and already has a ``sequence`` config entry.
+
+    Read from Home Assistant's storage files, so a second ``script/develop`` needs no login
+    (and still works after the developer changed the password).
+    """
+    onboarding = storage_json(config_dir, "onboarding")
+    entries = storage_json(config_dir, "core.config_entries")
+    if onboarding is None or entries is None:
+        return False
+    done = onboarding.get("done", [])
+    if any(step not in done for step in ONBOARDING_STEPS):
+        return False
+    return any(entry.get("domain") == DOMAIN for entry in entries.get("entries", []))
+
+
+def is_numeric_state(state: str) -> bool:
+    """Whether an entity state is a number (not ``unknown`` or ``unavailable``)."""
+    try:
+        float(state)
+    except ValueError:
+        return False
+    return True
+
+
+def prepare_config_dir(
+    config_dir: Path,
+    *,
+    port: int | None = None,
+    template: Path = CONFIG_TEMPLATE,
+    integration: Path = INTEGRATION_DIR,
+) -> None:
+    """Make ``config_dir`` a Home Assistant config dir that loads this repository's integration.
+
+    The integration is linked explicitly (``custom_components/sequence`` -> the repository's),
+    not found through ``PYTHONPATH``. With ``port`` the configuration is a copy of ``template``
+    listening on that port (temporary instances); without it, ``configuration.yaml`` is left as
+    it is (the developer's ``config/``).
+    """
+    config_dir.mkdir(parents=True, exist_ok=True)
+    if port is not None:
+        configuration = with_http_port(template.read_text(encoding="utf-8"), port)
+        (config_dir / "configuration.yaml").write_text(configuration, encoding="utf-8")
+    custom = config_dir / "custom_components"
+    custom.mkdir(exist_ok=True)
+    link = custom / DOMAIN
+    if link.is_symlink() or link.exists():
+        if link.is_symlink() and link.resolve() == integration.resolve():
+            return
+        if not link.is_symlink():
+            msg = f"{link} exists and is not a link to {integration}; move it away"
+            raise DevInstanceError(msg)
+        link.unlink()
+    link.symlink_to(integration, target_is_directory=True)
+
+
+def free_port(host: str = DEFAULT_HOST) -> int:
+    """A TCP port on ``host`` that nothing listens on right now."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """Whether ``host:port`` can be listened on now."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+# --- Home Assistant's HTTP APIs ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HttpAnswer:
+    """A decoded HTTP answer."""
+
+    status: int
+    body: Any
+
+
+class HomeAssistantApi:
+    """Just enough of Home Assistant's REST, auth and onboarding APIs (stdlib only)."""
+
+    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+        """Talk to the instance at ``url`` (``http://host:port``)."""
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.access_token: str | None = None
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: object = None,
+        form: Mapping[str, str] | None = None,
+        auth: bool = True,
+    ) -> HttpAnswer:
+        """Send one request; JSON answers are decoded, others returned as text."""
+        headers = {"Accept": "application/json"}
+        data: bytes | None = None
+        if form is not None:
+            data = urllib.parse.urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif json_body is not None:
+            data = json.dumps(json_body).encode()
+            headers["Content-Type"] = "application/json"
+        if auth and self.access_token:
+            headers["Authorization"] = f"Bearer {self.access_token}"
+        request = urllib.request.Request(  # noqa: S310 - self.url is http(s) to our own instance
+            self.url + path, data=data, headers=headers, method=method
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                return HttpAnswer(response.status, _decode(response.read()))
+        except urllib.error.HTTPError as err:
+            return HttpAnswer(err.code, _decode(err.read()))
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:  # noqa: ANN401 - JSON
+        """Like :meth:`request`, but fail unless the status is 2xx; the decoded body."""
+        answer = self.request(method, path, **kwargs)
+        if not 200 <= answer.status < 300:  # noqa: PLR2004 - the 2xx range
+            msg = f"{method} {path} answered HTTP {answer.status}: {answer.body!r:.300}"
+            raise DevInstanceError(msg)
+        return answer.body
+
+    def is_up(self) -> bool:
+        """Whether the frontend is served (so ``frontend`` and ``onboarding`` are set up)."""
+        try:
+            return self.request("GET", "/manifest.json", auth=False).status == 200  # noqa: PLR2004
+        except OSError:
+            return False
+
+    def onboarding_status(self) -> list[dict[str, Any]]:
+        """``GET /api/onboarding``: every step with whether it is done.
+
+        Once onboarding is complete Home Assistant no longer registers the onboarding API, so a
+        404 (asked only once the frontend is up, see :meth:`is_up`) means every step is done.
+        """
+        answer = self.request("GET", "/api/onboarding", auth=False)
+        if answer.status == 404:  # noqa: PLR2004 - not found: onboarding is over
+            return [{"step": step, "done": True} for step in ONBOARDING_STEPS]
+        if answer.status != 200 or not isinstance(answer.body, list):  # noqa: PLR2004 - OK
+            msg = f"GET /api/onboarding answered HTTP {answer.status}"
+            raise DevInstanceError(msg)
+        return answer.body
+
+    def exchange_code(self, code: str) -> None:
+        """Turn an authorization code into an access token (``POST /auth/token``)."""
+        tokens = self.call(
+            "POST",
+            "/auth/token",
+            form={
+                "grant_type": "authorization_code",
+                "code": code,
+                "client_id": client_id(self.url),
+            },
+            auth=False,
+        )
+        self.access_token = tokens["access_token"]
+
+    def create_owner(self, name: str, username: str, password: str, language: str) -> None:
+        """The onboarding user step: the owner account, then log in as it."""
+        answer = self.call(
+            "POST",
+            "/api/onboarding/users",
+            json_body={
+                "name": name,
+                "username": username,
+                "password": password,
+                "client_id": client_id(self.url),
+                "language": language,
+            },
+            auth=False,
+        )
+        self.exchange_code(answer["auth_code"])
+
+    def login(self, username: str, password: str) -> None:
+        """Log in through the login flow, as the frontend's login page does."""
+        flow = self.call(
+            "POST",
+            "/auth/login_flow",
+            json_body={
+                "client_id": client_id(self.url),
+                "handler": ["homeassistant", None],
+                "redirect_uri": redirect_uri(self.url),
+            },
+            auth=False,
+        )
+        result = self.call(
+            "POST",
+            f"/auth/login_flow/{flow['flow_id']}",
+            json_body={
+                "username": username,
+                "password": password,
+                "client_id": client_id(self.url),
+            },
+            auth=False,
+        )
+        if result.get("type") != "create_entry":
+            msg = f"logging in as {username!r} failed: {result.get('errors') or result.get('type')}"
+            raise DevInstanceError(msg)
+        self.exchange_code(result["result"])
+
+    def finish_onboarding_step(self, step: str) -> None:
+        """One of the steps after the user step (needs the owner's access token)."""
+        body: dict[str, str] = {}
+        if step == "integration":
+            body = {"client_id": client_id(self.url), "redirect_uri": redirect_uri(self.url)}
+        self.call("POST", f"/api/onboarding/{step}", json_body=body)
+
+    def websocket(self, *commands: Mapping[str, Any]) -> list[Any]:
+        """Send ``commands`` over one authenticated websocket; their results, in order."""
+        return asyncio.run(self._websocket(commands))
+
+    async def _websocket(self, commands: Sequence[Mapping[str, Any]]) -> list[Any]:
+        results: list[Any] = []
+        url = "ws" + self.url.removeprefix("http") + "/api/websocket"
+        timeout = aiohttp.ClientWSTimeout(ws_receive=self.timeout)
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(url, timeout=timeout) as ws,
+        ):
+            await ws.receive_json()  # auth_required
+            await ws.send_json({"type": "auth", "access_token": self.access_token})
+            hello = await ws.receive_json()
+            if hello.get("type") != "auth_ok":
+                msg = f"the websocket refused the access token: {hello.get('type')}"
+                raise DevInstanceError(msg)
+            for number, command in enumerate(commands, start=1):
+                await ws.send_json({**command, "id": number})
+                while (answer := await ws.receive_json()).get("id") != number:
+                    pass  # events of earlier subscriptions; none are made here
+                if not answer.get("success"):
+                    msg = f"websocket {command.get('type')} failed: {answer.get('error')}"
+                    raise DevInstanceError(msg)
+                results.append(answer.get("result"))
+        return results
+
+    def confirm_http_config(self) -> bool:
+        """Promote an unconfirmed HTTP configuration (from YAML) to the stable one.
+
+        Since 2026.10 Home Assistant migrates ``http:`` YAML into storage as a *pending* config
+        that reverts (with a restart, to port 8123 on every interface) unless confirmed within
+        five minutes; the frontend asks with a dialog. Returns whether there was one to confirm.
+        """
+        (config,) = self.websocket({"type": "http/config"})
+        if not config.get("pending") or config.get("revert_at") is None:
+            return False
+        self.websocket({"type": "http/config/promote"})
+        return True
+
+    def config_entries(self, domain: str) -> list[dict[str, Any]]:
+        """The config entries of ``domain``."""
+        entries: list[dict[str, Any]] = self.call(
+            "GET", f"/api/config/config_entries/entry?domain={urllib.parse.quote(domain)}"
+        )
+        return entries
+
+    def add_sequence_entry(self, token: str, simulator_url: str) -> dict[str, Any]:
+        """Run the user step of the Sequence config flow; the flow's final result."""
+        flow = self.call(
+            "POST",
+            "/api/config/config_entries/flow",
+            json_body={"handler": DOMAIN, "show_advanced_options": True},
+        )
+        if flow.get("type") != "form":
+            msg = f"the Sequence config flow did not show its form: {flow!r:.300}"
+            raise DevInstanceError(msg)
+        result: dict[str, Any] = self.call(
+            "POST",
+            f"/api/config/config_entries/flow/{flow['flow_id']}",
+            json_body={"api_token": token, "advanced": {"base_url": simulator_url}},
+        )
+        if result.get("type") != "create_entry":
+            msg = f"the Sequence config flow did not create an entry: {result!r:.300}"
+            raise DevInstanceError(msg)
+        return result
+
+    def state(self, entity_id: str) -> dict[str, Any] | None:
+        """``GET /api/states/<entity_id>``, or None when there is no such entity."""
+        answer = self.request("GET", f"/api/states/{entity_id}")
+        if answer.status == 404:  # noqa: PLR2004 - not found
+            return None
+        if answer.status != 200:  # noqa: PLR2004 - OK
+            msg = f"GET /api/states/{entity_id} answered HTTP {answer.status}"
+            raise DevInstanceError(msg)
+        state: dict[str, Any] = answer.body
+        return state
+
+
+def _decode(raw: bytes) -> Any:  # noqa: ANN401 - JSON
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def onboard(
+    api: HomeAssistantApi, *, username: str = DEV_USERNAME, password: str = DEV_PASSWORD
+) -> list[str]:
+    """Do the onboarding steps not done yet and confirm the HTTP config; the steps done.
+
+    Leaves ``api`` logged in as the owner (created now, or logged in with ``password``).
+    """
+    pending = pending_onboarding_steps(api.onboarding_status())
+    if "user" in pending:
+        api.create_owner(DEV_NAME, username, password, DEV_LANGUAGE)
+    else:
+        api.login(username, password)
+    for step in pending:
+        if step != "user":
+            api.finish_onboarding_step(step)
+    api.confirm_http_config()
+    return pending
+
+
+@dataclass(frozen=True, slots=True)
+class SeedResult:
+    """What :func:`seed` did."""
+
+    onboarded_steps: list[str]
+    entry_created: bool
+    entry_id: str
+
+
+def seed(
+    api: HomeAssistantApi,
+    simulator_url: str,
+    *,
+    token: str = DEV_TOKEN,
+    username: str = DEV_USERNAME,
+    password: str = DEV_PASSWORD,
+) -> SeedResult:
+    """Onboard (the steps not done yet) and add the Sequence entry (when there is none).
+
+    Leaves ``api`` logged in as the owner.
+    """
+    pending = onboard(api, username=username, password=password)
+    entries = api.config_entries(DOMAIN)
+    if entries:
+        return SeedResult(pending, entry_created=False, entry_id=entries[0]["entry_id"])
+    result = api.add_sequence_entry(token, simulator_url)
+    return SeedResult(pending, entry_created=True, entry_id=result["result"]["entry_id"])
+
+
+# --- Processes ---------------------------------------------------------------------------------
+
+
+def wait_for(
+    condition: Any,  # noqa: ANN401 - any zero-argument callable returning a truthy value
+    *,
+    timeout: float,
+    what: str,
+    interval: float = 0.25,
+    process: subprocess.Popen[Any] | None = None,
+) -> Any:  # noqa: ANN401 - whatever the condition returned
+    """Poll ``condition()`` until it is truthy; fail after ``timeout`` s or if ``process`` dies."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if process is not None and process.poll() is not None:
+            msg = f"gave up waiting for {what}: the process exited with {process.returncode}"
+            raise DevInstanceError(msg)
+        if time.monotonic() >= deadline:
+            msg = f"gave up waiting for {what} after {timeout:.0f} s"
+            raise DevInstanceError(msg)
+        time.sleep(interval)
+
+
+@dataclass(slots=True)
+class Service:
+    """A child process in its own process group, and where it answers."""
+
+    name: str
+    process: subprocess.Popen[Any]
+    url: str
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM the whole process group, wait, SIGKILL if it does not stop in time."""
+        if self.process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout)
+
+
+def start_simulator(
+    *,
+    python: str = sys.executable,
+    port: int = 0,
+    token: str = DEV_TOKEN,
+    log: Path | None = None,
+    timeout: float = 30.0,
+) -> Service:
+    """Start ``python -m tools.simulator`` and wait for its listening line."""
+    stderr = log.open("a", encoding="utf-8") if log else subprocess.DEVNULL
+    process = subprocess.Popen(  # noqa: S603 - our own venv's python, fixed arguments
+        [python, "-m", "tools.simulator", "--port", str(port), "--token", token],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        start_new_session=True,
+    )
+    if log:
+        stderr.close()  # type: ignore[union-attr]  # the child has its own descriptor
+    found: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        for line in process.stdout or ():
+            url = parse_listening_line(line)
+            if url and not found:
+                found.append(url)
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=read, daemon=True, name="simulator-stdout").start()
+    service = Service("simulator", process, "")
+    if not ready.wait(timeout) or not found:
+        service.stop()
+        msg = f"the simulator did not start within {timeout:.0f} s (exit code {process.poll()})"
+        raise DevInstanceError(msg)
+    service.url = found[0]
+    return service
+
+
+def start_home_assistant(
+    config_dir: Path,
+    port: int,
+    *,
+    hass: Path | None = None,
+    log: Path,
+    timeout: float = 180.0,
+) -> Service:
+    """Start ``hass --config CONFIG --skip-pip`` and wait until its HTTP API answers."""
+    hass = hass or Path(sys.executable).with_name("hass")
+    with log.open("a", encoding="utf-8") as output:
+        process = subprocess.Popen(  # noqa: S603 - our own venv's hass, fixed arguments
+            [str(hass), "--config", str(config_dir), "--skip-pip"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    service = Service("Home Assistant", process, base_url(DEFAULT_HOST, port))
+    api = HomeAssistantApi(service.url, timeout=10)
+    try:
+        wait_for(
+            api.is_up, timeout=timeout, what=f"Home Assistant on {service.url}", process=process
+        )
+    except DevInstanceError:
+        service.stop()
+        raise
+    return service
+
+
+@contextlib.contextmanager
+def running(*services: Service) -> Iterator[None]:
+    """Stop ``services`` (in reverse order) when the block ends, however it ends."""
+    try:
+        yield
+    finally:
+        for service in reversed(services):
+            service.stop()
+
+
+def wait_until_loaded(api: HomeAssistantApi, entity_id: str, *, timeout: float = 60.0) -> str:
+    """Wait until the Sequence entry is loaded and ``entity_id`` has a number; that number."""
+
+    def loaded_with_number() -> str | None:
+        entries = api.config_entries(DOMAIN)
+        if not entries or entries[0].get("state") != "loaded":
+            return None
+        state = api.state(entity_id)
+        return state["state"] if state and is_numeric_state(state["state"]) else None
+
+    value: str = wait_for(
+        loaded_with_number, timeout=timeout, what=f"a loaded entry and a number in {entity_id}"
+    )
+    return value
+
+
+# --- Command line (used by script/develop) -----------------------------------------------------
+
+
+def _cmd_seed(args: argparse.Namespace) -> int:
+    seeded = is_seeded(args.config)  # before Home Assistant writes anything this start
+    api = HomeAssistantApi(args.url)
+    wait_for(api.is_up, timeout=args.timeout, what=f"Home Assistant on {args.url}")
+    if seeded:
+        print(f"dev instance: {args.config} is already onboarded with a Sequence entry")
+        return 0
+    result = seed(api, args.simulator_url, token=args.token)
+    if result.onboarded_steps:
+        print(f"dev instance: onboarded ({', '.join(result.onboarded_steps)})")
+    if result.entry_created:
+        print(f"dev instance: Sequence set up against the simulator at {args.simulator_url}")
+    return 0
+
+
+def _cmd_prepare(args: argparse.Namespace) -> int:
+    prepare_config_dir(args.config)
+    busy = [port for port in args.ports if not port_is_free(DEFAULT_HOST, port)]
+    if busy:
+        ports = ", ".join(map(str, busy))
+        print(f"dev instance: port {ports} on {DEFAULT_HOST} is in use", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_wait(args: argparse.Namespace) -> int:
+    def answers() -> bool:
+        try:
+            with urllib.request.urlopen(args.url, timeout=5):  # noqa: S310 - our own service
+                return True
+        except urllib.error.HTTPError:
+            return True
+        except OSError:
+            return False
+
+    wait_for(answers, timeout=args.timeout, what=args.url)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one subcommand; the exit code."""
+    parser = argparse.ArgumentParser(prog="python -m tools.dev_instance", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    prepare = commands.add_parser("prepare", help="link the integration, check ports are free")
+    prepare.add_argument("--config", type=Path, required=True)
+    prepare.add_argument("ports", type=int, nargs="*", help="ports that must be free")
+    prepare.set_defaults(run=_cmd_prepare)
+    wait = commands.add_parser("wait", help="wait until a URL answers")
+    wait.add_argument("url")
+    wait.add_argument("--timeout", type=float, default=30.0)
+    wait.set_defaults(run=_cmd_wait)
+    seed_parser = commands.add_parser("seed", help="onboard and add the Sequence entry, once")
+    seed_parser.add_argument("--config", type=Path, required=True)
+    seed_parser.add_argument("--url", default=base_url(DEFAULT_HOST, DEFAULT_HA_PORT))
+    seed_parser.add_argument(
+        "--simulator-url", default=base_url(DEFAULT_HOST, DEFAULT_SIMULATOR_PORT)
+    )
+    seed_parser.add_argument("--token", default=DEV_TOKEN)
+    seed_parser.add_argument("--timeout", type=float, default=240.0)
+    seed_parser.set_defaults(run=_cmd_seed)
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except DevInstanceError as err:
+        print(f"dev instance: {err}", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
