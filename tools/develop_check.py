@@ -1,72 +1,77 @@
-"""Boot a real Home Assistant once and check that the `sequence` integration is loadable.
+"""Check that ``script/develop`` works: a real Home Assistant with Sequence set up on the simulator.
 
-Used by ``script/develop --check``: starts ``hass --config CONFIG --skip-pip`` from the current
-venv, waits (on log lines, not sleeps) until Home Assistant says it is initialised, checks that it
-found the custom integration and logged no error for it, then stops it.
+Used by ``script/develop --check`` (so by ``script/test``). Never touches the developer's
+``config/``: it copies ``config/configuration.yaml`` into a temporary config dir (on a free port,
+with the integration linked as ``script/develop`` links it), starts the simulator and
+``hass --config TMP --skip-pip`` from the current venv, seeds it exactly as ``script/develop``
+does (onboarding and config-flow HTTP APIs, see ``tools/dev_instance.py``), then checks over the
+REST API, with the owner's token from onboarding, that the ``sequence`` entry is loaded and
+``sensor.sequence_groceries_balance`` holds a number. It also checks the log: Home Assistant
+found the custom integration and logged no error about it. Everything waits on conditions.
 """
 
 import argparse
 from pathlib import Path
 import re
-import subprocess
 import sys
-import threading
+import tempfile
 import time
 
 from homeassistant.const import __version__ as ha_version
 
-READY = re.compile(r"Home Assistant initialized in")
+from tools import dev_instance
+
 FOUND = re.compile(r"We found a custom integration sequence ")
 TROUBLE = re.compile(r"(Error|Setup failed|Unable to prepare setup).*\bsequence\b", re.IGNORECASE)
+SENSOR = "sensor.sequence_groceries_balance"
 
 
-def main() -> int:
-    """Run the check and return the process exit code."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--config", type=Path, required=True, help="Home Assistant config dir")
-    parser.add_argument("--timeout", type=float, default=240.0, help="seconds to wait for boot")
-    args = parser.parse_args()
-
-    hass = Path(sys.executable).with_name("hass")
-    command = [str(hass), "--config", str(args.config), "--skip-pip"]
-    process = subprocess.Popen(  # noqa: S603 - our own venv's hass, fixed arguments
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    lines: list[str] = []
-    ready = threading.Event()
-
-    def read() -> None:
-        for line in process.stdout or ():
-            lines.append(line)
-            if READY.search(line):
-                ready.set()
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    started = time.monotonic()
-    try:
-        if not ready.wait(args.timeout):
-            print(
-                f"Home Assistant did not finish booting within {args.timeout:.0f} s",
-                file=sys.stderr,
-            )
-            print("".join(lines[-40:]), file=sys.stderr)
-            return 1
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
-    boot = time.monotonic() - started
-    log = "".join(lines)
-    problems = [line.strip() for line in lines if TROUBLE.search(line)]
+def log_problems(log: str) -> list[str]:
+    """What is wrong about ``sequence`` in a Home Assistant log (empty when all is well)."""
+    problems = [line.strip() for line in log.splitlines() if TROUBLE.search(line)]
     if not FOUND.search(log):
-        print("Home Assistant booted but did not find custom_components/sequence", file=sys.stderr)
-        return 1
+        problems.insert(0, "Home Assistant did not find custom_components/sequence")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the check and return the process exit code."""
+    parser = argparse.ArgumentParser(prog="python -m tools.develop_check", description=__doc__)
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds for each wait")
+    args = parser.parse_args(argv)
+
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="sequence-develop-check-") as tmp:
+        config = Path(tmp) / "config"
+        log = Path(tmp) / "home-assistant.log"
+        port = dev_instance.free_port()
+        dev_instance.prepare_config_dir(config, port=port)
+        try:
+            simulator = dev_instance.start_simulator(log=Path(tmp) / "simulator.log")
+            with dev_instance.running(simulator):
+                home_assistant = dev_instance.start_home_assistant(
+                    config, port, log=log, timeout=args.timeout
+                )
+                with dev_instance.running(home_assistant):
+                    api = dev_instance.HomeAssistantApi(home_assistant.url)
+                    dev_instance.seed(api, simulator.url)
+                    balance = dev_instance.wait_until_loaded(api, SENSOR, timeout=args.timeout)
+        except dev_instance.DevInstanceError as err:
+            print(f"develop --check: {err}", file=sys.stderr)
+            if log.exists():
+                print(
+                    "".join(log.read_text(encoding="utf-8").splitlines(keepends=True)[-40:]),
+                    file=sys.stderr,
+                )
+            return 1
+        problems = log_problems(log.read_text(encoding="utf-8"))
     if problems:
-        print(
-            "Home Assistant reported problems with sequence:", *problems, sep="\n", file=sys.stderr
-        )
+        print("develop --check: problems with sequence:", *problems, sep="\n  ", file=sys.stderr)
         return 1
-    print(f"ok: Home Assistant {ha_version} booted in {boot:.1f} s; sequence is loadable")
+    print(
+        f"ok: Home Assistant {ha_version} set up Sequence against the simulator in "
+        f"{time.monotonic() - started:.1f} s ({SENSOR} = {balance})"
+    )
     return 0
 
 
