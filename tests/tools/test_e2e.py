@@ -1,0 +1,140 @@
+"""tools/e2e.py and script/e2e, without a browser: the checks' helpers and the pins."""
+
+import json
+from pathlib import Path
+import re
+
+import pytest
+
+from tools import dev_instance, e2e
+from tools.e2e import (
+    SimulatorControl,
+    artifacts_folder,
+    balance_mismatches,
+    describe,
+    leaked_values,
+    usd,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "e2e-abc"  # noqa: S105 - a test value
+
+ACCOUNTS = [
+    {"id": "4410021", "name": "Groceries", "balance_cents": 41206},
+    {"id": "4410022", "name": "Rent", "balance_cents": 185050},
+    {"id": "acc-77e1", "name": "Brokerage 9921", "balance_cents": None},
+]
+
+
+@pytest.mark.parametrize(
+    ("cents", "shown"),
+    [
+        (41206, "$412.06"),
+        (185000, "$1,850.00"),
+        (0, "$0.00"),
+        (5, "$0.05"),
+        (-350, "-$3.50"),
+        (123456789, "$1,234,567.89"),
+    ],
+)
+def test_usd(cents: int, shown: str) -> None:
+    assert usd(cents) == shown
+
+
+def test_leaked_values() -> None:
+    clean = json.dumps({"accounts": {"returned": 3}, "interval": 600.0, "at": "12:00:10.004"})
+    assert leaked_values(clean, token=TOKEN, accounts=ACCOUNTS) == []
+    leaky = json.dumps({"token": "e2e-abc", "name": "Rent", "balance": 1850.5, "cents": "412.06"})
+    assert sorted(leaked_values(leaky, token=TOKEN, accounts=ACCOUNTS)) == sorted(
+        ["e2e-abc", "Rent", "1850.5", "412.06"]
+    )
+    assert leaked_values('{"id": "acc-77e1"}', token=TOKEN, accounts=ACCOUNTS) == ["acc-77e1"]
+    inside_a_number = '{"x": 1412.061}'
+    assert leaked_values(inside_a_number, token=TOKEN, accounts=ACCOUNTS) == []
+
+
+def state(entity_id: str, value: str, account_id: str | None) -> dict[str, object]:
+    attributes = {"account_id": account_id} if account_id else {}
+    return {"entity_id": entity_id, "state": value, "attributes": attributes}
+
+
+def test_balance_mismatches() -> None:
+    states = [
+        state("sensor.sequence_groceries_balance", "412.06", "4410021"),
+        state("sensor.sequence_rent_balance", "1850.50", "4410022"),
+        state("sensor.sequence_brokerage_9921_balance", "unknown", "acc-77e1"),
+        state("sensor.sequence_pods_total", "2262.56", None),
+        state("sensor.other", "1", "4410021"),
+    ]
+    assert balance_mismatches(states, ACCOUNTS) == []
+    states[1] = state("sensor.sequence_rent_balance", "1850.49", "4410022")
+    del states[0]
+    assert balance_mismatches(states, ACCOUNTS) == [
+        "Groceries: no balance sensor",
+        "sensor.sequence_rent_balance is '1850.49', expected '1850.50'",
+    ]
+
+
+def test_describe() -> None:
+    playwright_like = AssertionError(
+        'Locator expected to be visible\nCall log:\n  - Expect "to_be_visible"\n'
+        '  - waiting for get_by_text("$412.06")\n'
+    )
+    assert describe(playwright_like) == (
+        'Locator expected to be visible (waiting for get_by_text("$412.06"))'
+    )
+    assert describe(ValueError("plain")) == "plain"
+    assert describe(KeyError()) == "KeyError"
+
+
+def test_artifacts_folder(tmp_path: Path) -> None:
+    assert artifacts_folder(tmp_path, "2026.11.0") == tmp_path / "2026.11.0"
+    assert artifacts_folder(tmp_path, "2026.12.0b1/x") == tmp_path / "2026.12.0b1_x"
+
+
+@pytest.mark.usefixtures("socket_enabled")
+def test_simulator_control(tmp_path: Path) -> None:
+    simulator = dev_instance.start_simulator(log=tmp_path / "simulator.log")
+    with dev_instance.running(simulator):
+        control = SimulatorControl(simulator.url)
+        control.freeze_balances()
+        accounts = control.accounts()
+        assert all(account["drift_cents"] == 0 for account in accounts)
+        assert next(a for a in accounts if a["name"] == "Groceries")["balance_cents"] == 41206
+        control.scenario("token_revoked")
+        control.scenario("ok")
+
+
+def test_the_strings_the_run_reads_exist() -> None:
+    """tools/e2e.py finds the flow's fields by the integration's own English strings."""
+    strings = json.loads(e2e.TRANSLATIONS.read_text(encoding="utf-8"))
+    user = strings["config"]["step"]["user"]
+    assert user["title"]
+    assert user["data"]["api_token"]
+    assert user["sections"]["advanced"]["name"]
+    assert user["sections"]["advanced"]["data"]["base_url"]
+    assert strings["config"]["step"]["reauth_confirm"]["title"]
+    assert strings["config"]["step"]["reauth_confirm"]["data"]["api_token"]
+    assert strings["exceptions"]["invalid_auth"]["message"]
+
+
+def test_newest_version_and_e2e_pins() -> None:
+    script = (ROOT / "script" / "e2e").read_text(encoding="utf-8")
+    versions = re.findall(r"^HA_NEWEST_VERSION=(\S+)$", script, re.MULTILINE)
+    assert len(versions) == 1
+    assert re.fullmatch(r"20\d\d\.\d{1,2}\.\d+", versions[0])
+    pinned = (ROOT / "requirements_test.txt").read_text(encoding="utf-8")
+    assert f"homeassistant=={versions[0]}" not in pinned  # the second run tests something else
+    pins = [
+        line
+        for line in (ROOT / "requirements_e2e.txt").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert pins
+    assert all(re.fullmatch(r"[A-Za-z0-9_.-]+==[\w.]+", pin) for pin in pins), pins
+    assert any(pin.startswith("playwright==") for pin in pins)
+
+
+def test_artifacts_are_ignored_by_git() -> None:
+    ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert "artifacts/" in ignored

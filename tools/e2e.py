@@ -1,0 +1,506 @@
+"""End-to-end in a real browser: set Sequence up through Home Assistant's UI against the simulator.
+
+Starts the simulator (drift frozen, a random token) and a fresh Home Assistant (temporary config
+dir, free port) from the current venv, onboards it over the HTTP API, then drives Debian's
+Chromium with Playwright through the UI: log in, Settings -> Devices & services -> Add
+integration -> "Sequence", token and (in the Advanced section) the simulator's URL, the created
+devices, the integration page, every balance on its device page (and over the REST API), the
+"Download diagnostics" menu item (no token, account name or balance in the file), then the
+token is revoked in the simulator, the Refresh button pressed, the reauthentication card
+appears on Devices & services, and reauthenticating with the token (accepted again) succeeds.
+
+Every step waits on conditions (Playwright's auto-waiting locators and ``expect``), saves a
+screenshot as ``artifacts/e2e/<ha-version>/NN-step.png``, and a failure names the step, saves
+``NN-FAILED-step.png`` and keeps the Home Assistant and simulator logs beside it.
+
+Usage: ``.venv/bin/python -m tools.e2e [--artifacts DIR] [--headed]`` (``script/e2e`` wraps it).
+"""
+
+import argparse
+from collections.abc import Callable, Iterator, Mapping, Sequence
+import contextlib
+from dataclasses import dataclass, field
+from decimal import Decimal
+import json
+from pathlib import Path
+import re
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from typing import Any, Final
+import urllib.request
+
+from playwright.sync_api import (
+    Error as PlaywrightError,
+    Locator,
+    Page,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
+
+from tools import dev_instance
+from tools.dev_instance import HomeAssistantApi
+
+CHROMIUM: Final = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS: Final = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+"""Debian's Chromium on these machines: no sandbox as root, and nothing that calls out (the
+closed network refuses Google's hosts); Playwright gives it a new empty profile each launch."""
+TIMEOUT_MS: Final = 30_000
+"""How long any one UI condition may take (a cold frontend on two cores needs a few seconds)."""
+VIEWPORT: Final = ViewportSize(width=1280, height=900)
+ROOT: Final = dev_instance.ROOT
+TRANSLATIONS: Final = dev_instance.INTEGRATION_DIR / "translations" / "en.json"
+GROCERIES_ACCOUNT_ID: Final = "4410021"
+
+
+class E2EError(AssertionError):
+    """The run found something wrong; the message says what, in user-facing terms."""
+
+
+# --- Pure helpers (unit-tested) ----------------------------------------------------------------
+
+
+def usd(cents: int) -> str:
+    """How Home Assistant's English frontend shows a USD amount: ``$1,850.00``, ``-$3.50``."""
+    sign = "-" if cents < 0 else ""
+    return f"{sign}${Decimal(abs(cents)) / 100:,.2f}"
+
+
+def leaked_values(text: str, *, token: str, accounts: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What of the token, the account names and ids, and the balances appears in ``text``.
+
+    Balances are looked for as numbers with two decimals and in their shortest float form
+    (``1850.50`` and ``1850.5``), not inside longer numbers (``10.00`` is not ``110.001``).
+    """
+    found = [token] if token in text else []
+    for account in accounts:
+        found += [value for value in (account["name"], account["id"]) if value in text]
+        cents = account.get("balance_cents")
+        if cents is None:
+            continue
+        dollars = Decimal(cents) / 100
+        for shown in {f"{dollars:.2f}", repr(float(dollars))}:
+            if re.search(rf"(?<![\d.]){re.escape(shown)}(?![\d])", text):
+                found.append(shown)
+    return found
+
+
+def balance_mismatches(
+    states: Sequence[Mapping[str, Any]], accounts: Sequence[Mapping[str, Any]]
+) -> list[str]:
+    """Accounts whose balance sensor (found by its ``account_id``) does not show the simulator's."""
+    by_account = {
+        state["attributes"].get("account_id"): state
+        for state in states
+        if state["entity_id"].startswith("sensor.sequence_")
+    }
+    problems = []
+    for account in accounts:
+        state = by_account.get(account["id"])
+        if state is None:
+            problems.append(f"{account['name']}: no balance sensor")
+            continue
+        cents = account["balance_cents"]
+        expected = "unknown" if cents is None else f"{Decimal(cents) / 100:.2f}"
+        if state["state"] != expected:
+            problems.append(f"{state['entity_id']} is {state['state']!r}, expected {expected!r}")
+    return problems
+
+
+def describe(err: BaseException) -> str:
+    """The first line of an error, plus what Playwright was waiting for (its call log)."""
+    lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(err).__name__
+    waiting = [line.removeprefix("- ") for line in lines[1:] if "waiting for" in line]
+    return lines[0] + (f" ({waiting[-1]})" if waiting else "")
+
+
+def artifacts_folder(base: Path, ha_version: str) -> Path:
+    """Where one run's screenshots go: ``base/<ha-version>``."""
+    return base / re.sub(r"[^\w.+-]", "_", ha_version)
+
+
+# --- The simulator's control API ---------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class SimulatorControl:
+    """The simulator's ``/_simulator/`` API."""
+
+    url: str
+
+    def _call(self, method: str, path: str, body: object = None) -> Any:  # noqa: ANN401 - JSON
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(  # noqa: S310 - the simulator we started, on loopback
+            f"{self.url}/_simulator{path}", data=data, method=method
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return json.loads(response.read())
+
+    def accounts(self) -> list[dict[str, Any]]:
+        """Every account with its balance in cents now."""
+        accounts: list[dict[str, Any]] = self._call("GET", "/state")["accounts"]
+        return accounts
+
+    def freeze_balances(self) -> None:
+        """Stop the slow drift, so what the UI shows can be compared with the state exactly."""
+        for account in self.accounts():
+            self._call("PATCH", f"/accounts/{account['id']}", {"drift_cents": 0})
+
+    def scenario(self, name: str) -> None:
+        """Switch the scenario (``ok``, ``token_revoked``, ...)."""
+        self._call("POST", "/scenario", {"scenario": name})
+
+
+# --- The run -----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Run:
+    """One browser run: the page, where screenshots go, and what the steps share."""
+
+    page: Page
+    folder: Path
+    ha: HomeAssistantApi
+    simulator: SimulatorControl
+    token: str
+    strings: Mapping[str, Any]
+    accounts: list[dict[str, Any]] = field(default_factory=list)
+    screenshots: int = 0
+    page_errors: list[str] = field(default_factory=list)
+
+    def shot(self, name: str) -> Path:
+        """Save a screenshot ``NN-name.png`` of the page as it is now."""
+        self.screenshots += 1
+        path = self.folder / f"{self.screenshots:02d}-{name}.png"
+        self.page.screenshot(path=path)
+        return path
+
+    @contextlib.contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """Run one step: screenshot after it, or a FAILED screenshot and a clear error."""
+        started = time.monotonic()
+        print(f"  {name} ...", end="", flush=True)
+        try:
+            yield
+        except (PlaywrightError, AssertionError, OSError, dev_instance.DevInstanceError) as err:
+            print(" FAILED")
+            with contextlib.suppress(PlaywrightError):
+                print(f"    screenshot: {self.shot(f'FAILED-{name}')}")
+            msg = f"step {name!r} failed: {describe(err)}"
+            if self.page_errors:
+                msg += f" (browser errors: {'; '.join(self.page_errors[-3:])})"
+            raise E2EError(msg) from err
+        path = self.shot(name)
+        print(f" ok ({time.monotonic() - started:.1f} s) {path.name}")
+
+    def text(self, *keys: str) -> str:
+        """A string of the integration's English translation, by its path."""
+        value: Any = self.strings
+        for key in keys:
+            value = value[key]
+        if not isinstance(value, str):
+            msg = f"translations/en.json has no string at {'.'.join(keys)}"
+            raise E2EError(msg)
+        return value
+
+    @property
+    def names(self) -> list[str]:
+        """The simulator's account names."""
+        return [account["name"] for account in self.accounts]
+
+    def goto_integrations(self) -> None:
+        """Settings -> Devices & services, as a user gets there."""
+        self.page.get_by_role("link", name="Settings").first.click()
+        self.page.get_by_role("link", name=re.compile(r"^Devices & services")).click()
+        expect(self.page.get_by_role("button", name="Add integration")).to_be_visible()
+
+    def open_integration_page(self) -> None:
+        """Devices & services -> the configured Sequence card."""
+        self.goto_integrations()
+        self.page.get_by_role("link", name=re.compile(r"^Sequence\b")).click()
+        expect(self.device_row("Sequence account")).to_be_visible()
+
+    def device_row(self, text: str) -> Locator:
+        """A device row of the integration page, by its name (or model)."""
+        return self.page.locator("ha-config-entry-device-row").filter(
+            has_text=re.compile(rf"(^|\s){re.escape(text)}(\s|$)")
+        )
+
+    def flow_dialog(self) -> Locator:
+        """The config flow dialog (its content is slotted, so not inside role=dialog)."""
+        return self.page.locator("dialog-data-entry-flow")
+
+
+def log_in(run: Run) -> None:
+    """The login page, with the development credentials."""
+    page = run.page
+    page.goto(run.ha.url)
+    page.get_by_role("textbox", name="Username").fill(dev_instance.DEV_USERNAME)
+    page.get_by_role("textbox", name="Password").fill(dev_instance.DEV_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("link", name="Settings").first).to_be_visible()
+
+
+def search_integration(run: Run) -> None:
+    """Add integration -> search "Sequence"."""
+    page = run.page
+    run.goto_integrations()
+    page.get_by_role("button", name="Add integration").click()
+    page.get_by_placeholder("Search for a brand name").fill("Sequence")
+    expect(page.get_by_text("Sequence", exact=True)).to_be_visible()
+
+
+def fill_config_flow(run: Run) -> None:
+    """Pick Sequence; the token, then the simulator's URL in the collapsed Advanced section."""
+    run.page.get_by_text("Sequence", exact=True).click()
+    dialog = run.flow_dialog()
+    user = ("config", "step", "user")
+    expect(dialog.get_by_text(run.text(*user, "title"))).to_be_visible()
+    token = dialog.get_by_role("textbox", name=run.text(*user, "data", "api_token"))
+    token.fill(run.token)
+    advanced = (*user, "sections", "advanced")
+    base_url = dialog.get_by_role("textbox", name=run.text(*advanced, "data", "base_url"))
+    expect(base_url).to_be_hidden()  # collapsed until opened
+    dialog.get_by_role("button", name=run.text(*advanced, "name")).click()
+    expect(base_url).to_be_visible()
+    base_url.fill(run.simulator.url)
+    expect(base_url).to_have_value(run.simulator.url)
+    expect(token).to_have_value(run.token)
+
+
+def submit_and_see_devices(run: Run) -> None:
+    """Submit; the success dialog lists a device per account (plus the Sequence hub)."""
+    dialog = run.flow_dialog()
+    dialog.get_by_role("button", name="Submit").click()
+    device_names = dialog.get_by_role("textbox", name="Device name")
+    expect(device_names).to_have_count(len(run.accounts) + 1)
+    for name in run.names:
+        expect(dialog.get_by_placeholder(name, exact=True)).to_have_count(1)
+    run.shot("devices-created")
+    dialog.get_by_role("button", name=re.compile("finish", re.IGNORECASE)).click()
+    expect(dialog.get_by_role("textbox", name="Device name")).to_have_count(0)
+
+
+def integration_page_lists_accounts(run: Run) -> None:
+    """The integration's page lists a device for every simulator account."""
+    run.open_integration_page()
+    for name in run.names:
+        expect(run.device_row(name)).to_be_visible()
+    expect(run.page.locator("ha-config-entry-device-row")).to_have_count(len(run.accounts) + 1)
+
+
+def balances_match(run: Run) -> None:
+    """Every balance, over the REST API and on each account's device page, is the simulator's."""
+    states = run.ha.call("GET", "/api/states")
+    problems = balance_mismatches(states, run.accounts)
+    if problems:
+        raise E2EError("REST states differ from the simulator: " + "; ".join(problems))
+    page = run.page
+    groceries = next(a for a in run.accounts if a["id"] == GROCERIES_ACCOUNT_ID)
+    for account in [groceries, *(a for a in run.accounts if a is not groceries)]:
+        run.device_row(account["name"]).click()
+        cents = account["balance_cents"]
+        shown = "Unknown" if cents is None else usd(cents)
+        # The balance row of the device page's sensor card; "$" makes a substring unambiguous.
+        row = page.locator("hui-generic-entity-row").filter(has_text="Balance")
+        expect(row).to_contain_text(shown)
+        if account is groceries:
+            run.shot("groceries-balance")
+        page.go_back()
+        expect(run.device_row(account["name"])).to_be_visible()
+    # The step's own screenshot shows the hub device, with the totals.
+    run.device_row("Sequence account").click()
+    expect(page.get_by_role("button", name="Press")).to_be_visible()
+
+
+def download_diagnostics(run: Run) -> None:
+    """The entry's menu -> Download diagnostics: no token, account name, id or balance in it."""
+    page = run.page
+    page.go_back()
+    entry = page.locator("ha-config-entry-row").first
+    with page.expect_download() as download_info:
+        entry.get_by_role("button", name="Menu").first.click()
+        page.get_by_role("menuitem", name="Download diagnostics").click()
+    path = run.folder / "diagnostics.json"
+    download_info.value.save_as(path)
+    text = path.read_text(encoding="utf-8")
+    diagnostics = json.loads(text)
+    accounts = diagnostics["data"]["accounts"]
+    if accounts["returned"] != len(run.accounts):
+        count = accounts["returned"]
+        msg = f"diagnostics count {count} accounts, the simulator has {len(run.accounts)}"
+        raise E2EError(msg)
+    leaks = leaked_values(text, token=run.token, accounts=run.accounts)
+    if leaks:
+        msg = f"diagnostics ({path}) contain private values: {leaks}"
+        raise E2EError(msg)
+    page.keyboard.press("Escape")
+
+
+def refresh_with_revoked_token(run: Run) -> None:
+    """The simulator revokes the token; pressing Refresh shows Sequence's refusal."""
+    run.simulator.scenario("token_revoked")
+    page = run.page
+    run.device_row("Sequence account").click()
+    page.get_by_role("button", name="Press").click()
+    expect(page.locator("ha-toast")).to_contain_text(
+        run.text("exceptions", "invalid_auth", "message")
+    )
+
+    def api_problem_is_auth() -> bool:
+        state = run.ha.state("binary_sensor.sequence_api_problem")
+        return bool(state and state["attributes"].get("error_kind") == "invalid_auth")
+
+    dev_instance.wait_for(api_problem_is_auth, timeout=30, what="the API problem sensor")
+
+
+def reauth_prompt(run: Run) -> None:
+    """Devices & services shows the reauthentication card for Sequence."""
+    run.goto_integrations()
+    card = run.page.locator("ha-config-flow-card").filter(has_text="Sequence")
+    expect(card.get_by_role("button", name="Reconfigure")).to_be_visible()
+
+
+def reauthenticate(run: Run) -> None:
+    """Reconfigure -> the reauth form; with the token accepted again it succeeds, the card goes."""
+    page = run.page
+    card = page.locator("ha-config-flow-card").filter(has_text="Sequence")
+    card.get_by_role("button", name="Reconfigure").click()
+    dialog = run.flow_dialog()
+    reauth = ("config", "step", "reauth_confirm")
+    expect(dialog.get_by_text(run.text(*reauth, "title"))).to_be_visible()
+    run.shot("reauth-form")
+    run.simulator.scenario("ok")
+    dialog.get_by_role("textbox", name=run.text(*reauth, "data", "api_token")).fill(run.token)
+    dialog.get_by_role("button", name="Submit").click()
+    # The flow ends (Home Assistant shows its own "Re-authentication was successful" text for
+    # this abort reason): the form and its Submit button give way to a Close button.
+    expect(dialog.get_by_role("button", name="Submit")).to_have_count(0)
+    expect(dialog.get_by_role("textbox")).to_have_count(0)
+    run.shot("reauth-done")
+    dialog.get_by_role("button", name="Close").last.click()  # the footer's, not the corner X
+    expect(card).to_have_count(0)
+    value = dev_instance.wait_until_loaded(run.ha, "sensor.sequence_groceries_balance")
+    groceries = next(a for a in run.accounts if a["id"] == GROCERIES_ACCOUNT_ID)
+    if Decimal(value) * 100 != groceries["balance_cents"]:
+        msg = f"after reauth sensor.sequence_groceries_balance is {value}"
+        raise E2EError(msg)
+
+
+STEPS: Final[tuple[tuple[str, Callable[[Run], None]], ...]] = (
+    ("login", log_in),
+    ("add-integration", search_integration),
+    ("config-flow", fill_config_flow),
+    ("success-dialog", submit_and_see_devices),
+    ("integration-page", integration_page_lists_accounts),
+    ("balances", balances_match),
+    ("diagnostics", download_diagnostics),
+    ("token-revoked", refresh_with_revoked_token),
+    ("reauth-prompt", reauth_prompt),
+    ("reauthenticated", reauthenticate),
+)
+
+
+def run_browser(run: Run) -> None:
+    """Every step, in order."""
+    for name, action in STEPS:
+        with run.step(name):
+            action(run)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the whole end-to-end test; the exit code."""
+    parser = argparse.ArgumentParser(prog="python -m tools.e2e", description=__doc__)
+    parser.add_argument(
+        "--artifacts", type=Path, default=ROOT / "artifacts" / "e2e", help="screenshot folder"
+    )
+    parser.add_argument("--headed", action="store_true", help="show the browser (needs a display)")
+    args = parser.parse_args(argv)
+    from homeassistant.const import __version__ as ha_version  # noqa: PLC0415 - the venv's HA
+
+    started = time.monotonic()
+    folder = artifacts_folder(args.artifacts, ha_version)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    print(f"e2e: Home Assistant {ha_version}; screenshots in {folder}")
+    if not CHROMIUM.exists():
+        print(
+            f"e2e: {CHROMIUM} is missing (script/e2e installs Debian's chromium)", file=sys.stderr
+        )
+        return 1
+    token = f"e2e-{secrets.token_hex(8)}"
+    with (
+        tempfile.TemporaryDirectory(prefix="sequence-e2e-") as tmp,
+        contextlib.ExitStack() as stack,
+    ):
+        try:
+            simulator = dev_instance.start_simulator(token=token, log=folder / "simulator.log")
+            stack.callback(simulator.stop)  # the stack stops what it started, last first
+            control = SimulatorControl(simulator.url)
+            control.freeze_balances()
+            config = Path(tmp) / "config"
+            port = dev_instance.free_port()
+            dev_instance.prepare_config_dir(config, port=port)
+            home_assistant = dev_instance.start_home_assistant(
+                config, port, log=folder / "home-assistant.log"
+            )
+            stack.callback(home_assistant.stop)
+            api = HomeAssistantApi(home_assistant.url)
+            dev_instance.onboard(api)
+        except (OSError, dev_instance.DevInstanceError) as err:
+            print(f"e2e: FAILED to start: {err} (logs in {folder})", file=sys.stderr)
+            return 1
+        print(
+            f"e2e: simulator {simulator.url}, Home Assistant {home_assistant.url} "
+            f"({time.monotonic() - started:.1f} s)"
+        )
+        playwright = stack.enter_context(sync_playwright())
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[flag for flag in CHROMIUM_FLAGS if not (args.headed and flag == "--headless")],
+            headless=not args.headed,
+        )
+        stack.callback(browser.close)
+        context = browser.new_context(viewport=VIEWPORT, accept_downloads=True, locale="en-US")
+        context.set_default_timeout(TIMEOUT_MS)
+        expect.set_options(timeout=TIMEOUT_MS)
+        page = context.new_page()
+        run = Run(
+            page=page,
+            folder=folder,
+            ha=api,
+            simulator=control,
+            token=token,
+            strings=json.loads(TRANSLATIONS.read_text(encoding="utf-8")),
+            accounts=control.accounts(),
+        )
+        page.on("pageerror", lambda error: run.page_errors.append(str(error)[:200]))
+        try:
+            run_browser(run)
+        except E2EError as err:
+            print(f"e2e: FAILED on Home Assistant {ha_version}: {err}", file=sys.stderr)
+            print(f"e2e: screenshots and logs in {folder}", file=sys.stderr)
+            return 1
+    print(
+        f"e2e: passed on Home Assistant {ha_version} in {time.monotonic() - started:.0f} s; "
+        f"{run.screenshots} screenshots in {folder}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
