@@ -359,7 +359,7 @@ def url(fake: FakeHomeAssistant) -> Iterator[str]:
 
 
 SIMULATOR = "http://127.0.0.1:8765"
-OTHER_TOKEN = "other"  # noqa: S105 - a test value
+OTHER_TOKEN = "other"
 
 
 def test_seed_a_fresh_instance_then_again(fake: FakeHomeAssistant, url: str) -> None:
@@ -390,7 +390,7 @@ def test_seed_finishes_an_interrupted_onboarding(fake: FakeHomeAssistant, url: s
 
 def test_seed_with_a_changed_password(fake: FakeHomeAssistant, url: str) -> None:
     fake.done = list(dev_instance.ONBOARDING_STEPS)
-    fake.password = "changed"  # noqa: S105 - a test value
+    fake.password = "changed"
     with pytest.raises(DevInstanceError, match="logging in as 'dev' failed"):
         seed(HomeAssistantApi(url), SIMULATOR)
 
@@ -560,6 +560,6 @@ def test_cli_seed(
     assert dev_instance.main(args) == 0
     assert "already onboarded with a Sequence entry" in capsys.readouterr().out
 
-    fake.password = "changed"  # noqa: S105 - a test value
+    fake.password = "changed"
     assert dev_instance.main([*args[:2], str(tmp_path / "other"), *args[3:]]) == 1
     assert "logging in as 'dev' failed" in capsys.readouterr().err

@@ -17,7 +17,7 @@ from tools.e2e import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "e2e-abc"  # noqa: S105 - a test value
+TOKEN = "e2e-abc"
 
 ACCOUNTS = [
     {"id": "4410021", "name": "Groceries", "balance_cents": 41206},
