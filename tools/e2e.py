@@ -22,6 +22,7 @@ import contextlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 import json
+import os
 from pathlib import Path
 import re
 import secrets
@@ -44,7 +45,7 @@ from playwright.sync_api import (
 from tools import dev_instance
 from tools.dev_instance import HomeAssistantApi
 
-CHROMIUM: Final = Path("/usr/bin/chromium")
+CHROMIUM: Final = Path(os.environ.get("SEQUENCE_CHROMIUM") or "/usr/bin/chromium")
 CHROMIUM_FLAGS: Final = (
     "--headless",
     "--no-sandbox",
