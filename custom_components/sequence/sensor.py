@@ -219,7 +219,7 @@ async def async_setup_entry(
         if not coordinator.last_update_success:
             return
         accounts = coordinator.data.accounts
-        known.intersection_update(key for key in known if key[0] in accounts)
+        known.difference_update({key for key in known if key[0] not in accounts})
         new: list[SequenceAccountSensor] = []
         for account in accounts.values():
             for description in (balance_description(account), *DETAIL_DESCRIPTIONS):
