@@ -117,6 +117,17 @@ def test_hacs_json() -> None:
         assert hacs["country"] in ("US", ["US"])
 
 
+def test_hacs_minimum_is_the_tested_home_assistant() -> None:
+    """``homeassistant`` in hacs.json is the oldest release the suite runs on: the pinned one."""
+    hacs = load_json(ROOT / "hacs.json")
+    pins = (ROOT / "requirements_test.txt").read_text(encoding="utf-8")
+    pinned = re.search(r"^homeassistant==(\S+)$", pins, re.MULTILINE)
+    assert pinned
+    assert hacs["homeassistant"] == pinned.group(1)
+    assert hacs["render_readme"] is True
+    assert hacs["country"] == "US"
+
+
 def test_strings_and_english_translation_are_identical() -> None:
     strings = load_json(INTEGRATION / "strings.json")
     english = load_json(INTEGRATION / "translations" / "en.json")
