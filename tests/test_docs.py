@@ -1,0 +1,642 @@
+"""The documentation cannot drift from the code: commands, links, YAML, entities, options, events.
+
+README.md makes promises a user builds on: entity ids, option names, event names and data,
+commands, working YAML. Each test here reads one of those lists out of the Markdown and compares
+it with the code, statically where the code states it (descriptions, strings.json, const.py, the
+dict a ``hass.bus.async_fire`` call sends) and by setting the integration up where Home
+Assistant decides it (entity ids, the fields a flow shows, what an automation does). A change on
+either side that is not made on the other fails here.
+"""
+
+import ast
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
+from itertools import takewhile
+import json
+from pathlib import Path
+import re
+import tomllib
+from typing import Any
+from unittest.mock import MagicMock
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.automation.config import async_validate_config_item
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.data_entry_flow import FlowResult, section
+from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util, slugify
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+    async_mock_service,
+)
+import yaml
+
+from custom_components.sequence import const
+from custom_components.sequence.api import AccountKind, TransferDirection, parse_accounts_payload
+from custom_components.sequence.api.platform import ROUTE_PERMISSIONS
+from custom_components.sequence.binary_sensor import API_PROBLEM_DESCRIPTION
+from custom_components.sequence.button import REFRESH_DESCRIPTION
+from custom_components.sequence.const import CONF_ACTIVITY, CONF_BALANCE_EVENTS, DOMAIN
+from custom_components.sequence.sensor import (
+    BALANCE_DESCRIPTIONS,
+    DETAIL_DESCRIPTIONS,
+    LAST_UPDATE_DESCRIPTION,
+    LIABILITY_BALANCE_DESCRIPTION,
+    MONTHLY_INCOMING_DESCRIPTION,
+    MONTHLY_TRANSFERS_DESCRIPTION,
+    PLATFORM_TOTAL_DESCRIPTIONS,
+    TOTAL_DESCRIPTIONS,
+)
+
+from .conftest import load_payload
+
+ROOT = Path(__file__).resolve().parent.parent
+INTEGRATION = ROOT / "custom_components" / "sequence"
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+STRINGS = json.loads((INTEGRATION / "strings.json").read_text(encoding="utf-8"))
+DOCS = sorted(
+    {
+        ROOT / "README.md",
+        ROOT / "CONTRIBUTING.md",
+        ROOT / "SECURITY.md",
+        ROOT / "CHANGELOG.md",
+        ROOT / "tools" / "simulator" / "README.md",
+        *(ROOT / "docs").glob("*.md"),
+    }
+)
+ENTITY_ID = re.compile(r"^(?:sensor|binary_sensor|button)\.sequence_[a-z0-9_]+$")
+NOTIFY = ("persistent_notification", "create")
+"""The action every README automation uses: it exists on every Home Assistant."""
+HUB_DEVICE_NAME = "Sequence"
+"""The name of each entry's hub device (``SequenceCoordinator.async_register_hub``)."""
+
+
+# --- Reading the Markdown -----------------------------------------------------------------------
+
+
+def section_of(markdown: str, heading: str) -> str:
+    """The text under ``heading`` (e.g. ``"## Examples"``) up to the next heading of its level."""
+    level = heading.split(" ", 1)[0]
+    lines = markdown.splitlines()
+    start = lines.index(heading) + 1
+    stop = next(
+        (
+            index
+            for index in range(start, len(lines))
+            if re.match(rf"^#{{1,{len(level)}}} ", lines[index])
+        ),
+        len(lines),
+    )
+    return "\n".join(lines[start:stop])
+
+
+def table_of(text: str) -> list[list[str]]:
+    """The body rows of the first Markdown table in ``text``, as lists of cell texts."""
+    lines = text.splitlines()
+    start = next(index for index, line in enumerate(lines) if line.startswith("|"))
+    rows = list(takewhile(lambda line: line.startswith("|"), lines[start:]))
+    assert len(rows) > 2, "no table found"
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows[2:]]
+
+
+def code_spans(text: str) -> list[str]:
+    return re.findall(r"`([^`]+)`", text)
+
+
+def bold(text: str) -> list[str]:
+    return re.findall(r"\*\*([^*]+)\*\*", text)
+
+
+def yaml_blocks(markdown: str) -> list[Any]:
+    return [
+        yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", markdown, re.DOTALL)
+    ]
+
+
+def automations() -> list[dict[str, Any]]:
+    return [block for block in yaml_blocks(README) if "triggers" in block or "trigger" in block]
+
+
+def automation(alias: str) -> dict[str, Any]:
+    return next(block for block in automations() if block["alias"] == alias)
+
+
+def cards() -> list[dict[str, Any]]:
+    return [block for block in yaml_blocks(README) if "type" in block]
+
+
+def walk(node: object) -> Iterator[dict[str, Any]]:
+    """Every mapping in a parsed YAML tree."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from walk(value)
+
+
+# --- What the code says -------------------------------------------------------------------------
+
+
+def entity_name(platform: str, translation_key: str | None) -> str:
+    assert translation_key is not None
+    name: str = STRINGS["entity"][platform][translation_key]["name"]
+    return name
+
+
+HUB_ENTITIES = {
+    f"{platform}.{slugify(f'{HUB_DEVICE_NAME} {entity_name(platform, d.translation_key)}')}": (
+        entity_name(platform, d.translation_key),
+        d.translation_key,
+    )
+    for platform, descriptions in (
+        ("binary_sensor", (API_PROBLEM_DESCRIPTION,)),
+        ("button", (REFRESH_DESCRIPTION,)),
+        (
+            "sensor",
+            (
+                *TOTAL_DESCRIPTIONS,
+                *PLATFORM_TOTAL_DESCRIPTIONS,
+                LAST_UPDATE_DESCRIPTION,
+                MONTHLY_INCOMING_DESCRIPTION,
+                MONTHLY_TRANSFERS_DESCRIPTION,
+            ),
+        ),
+    )
+    for d in descriptions
+}
+"""Hub entity id -> (name, translation key); Home Assistant derives the id from both names."""
+ACCOUNT_DESCRIPTIONS = (
+    *BALANCE_DESCRIPTIONS.values(),
+    LIABILITY_BALANCE_DESCRIPTION,
+    *DETAIL_DESCRIPTIONS,
+)
+"""Account entities are ``sensor.sequence_<account>_<description key>`` (entity.py)."""
+
+
+def code_entity(entity_id: str) -> list[tuple[str, str | None]]:
+    """The (name, translation key) pairs an entity id can belong to, by the code's id scheme."""
+    if entity_id in HUB_ENTITIES:
+        return [HUB_ENTITIES[entity_id]]
+    keys = [d.key for d in ACCOUNT_DESCRIPTIONS if entity_id.endswith(f"_{d.key}")]
+    if not keys or not entity_id.startswith("sensor.sequence_"):
+        return []
+    key = max(keys, key=len)  # "_available_balance" also ends with "_balance"
+    return [
+        (entity_name("sensor", d.translation_key), d.translation_key)
+        for d in ACCOUNT_DESCRIPTIONS
+        if d.key == key
+    ]
+
+
+def fired_events() -> dict[str, set[str]]:
+    """Event type -> the keys of the data dict, for every ``hass.bus.async_fire`` in the code."""
+    names = {name: value for name, value in vars(const).items() if name.startswith("EVENT_")}
+    fired: dict[str, set[str]] = {}
+    for path in INTEGRATION.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "async_fire"
+            ):
+                continue
+            event, data = node.args[:2]
+            assert isinstance(data, ast.Dict), f"{path.name}: fire events with a dict literal"
+            keys = {key.value for key in data.keys if isinstance(key, ast.Constant)}
+            for name in (n.id for n in ast.walk(event) if isinstance(n, ast.Name)):
+                if name in names:
+                    fired[names[name]] = keys
+    return fired
+
+
+# --- Commands and links -------------------------------------------------------------------------
+
+
+def test_documented_commands_exist() -> None:
+    """Every ``script/...`` and ``python -m tools....`` the docs mention is there to run."""
+    found = 0
+    for doc in DOCS:
+        text = doc.read_text(encoding="utf-8")
+        for script in re.findall(r"\bscript/[a-z][\w-]*", text):
+            path = ROOT / script
+            assert path.is_file(), f"{doc.name} mentions {script}, which does not exist"
+            assert path.stat().st_mode & 0o111, f"{script} is not executable"
+            found += 1
+        for module in re.findall(r"python -m (tools(?:\.\w+)+)", text):
+            path = ROOT.joinpath(*module.split("."))
+            runnable = path.with_suffix(".py").is_file() or (path / "__main__.py").is_file()
+            assert runnable, f"{doc.name} mentions python -m {module}, which cannot run"
+            found += 1
+    assert found
+
+
+def heading_anchors(markdown: str) -> set[str]:
+    """GitHub's anchors: lower case, punctuation dropped, spaces to hyphens."""
+    return {
+        re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        for heading in re.findall(r"^#+ (.+)$", markdown, re.MULTILINE)
+    }
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda path: str(path.relative_to(ROOT)))
+def test_local_links_resolve(doc: Path) -> None:
+    text = doc.read_text(encoding="utf-8")
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target):
+            continue
+        path, _, anchor = target.partition("#")
+        linked = (doc.parent / path).resolve() if path else doc
+        assert linked.exists(), f"{doc.name} links to {target}, which does not exist"
+        if anchor and linked.suffix == ".md":
+            assert anchor in heading_anchors(linked.read_text(encoding="utf-8")), target
+
+
+def test_readme_images_are_small() -> None:
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README)
+    assert images, "the README shows the integration"
+    for image in images:
+        assert (ROOT / image).stat().st_size < 150_000, image
+
+
+# --- YAML examples ------------------------------------------------------------------------------
+
+
+def test_every_yaml_block_parses() -> None:
+    blocks = yaml_blocks(README)
+    assert len(automations()) >= 3
+    assert cards()
+    assert all(isinstance(block, dict) for block in blocks)
+    assert len(blocks) == len(automations()) + len(cards())
+
+
+@pytest.mark.parametrize("example", automations(), ids=lambda block: block["alias"])
+def test_automations_use_the_current_syntax(example: dict[str, Any]) -> None:
+    """``triggers:``/``trigger:`` and ``actions:``/``action:``, never the pre-2024.10 keys."""
+    assert {"alias", "triggers", "actions"} <= example.keys()
+    assert not {"trigger", "action", "condition"} & example.keys()
+    for trigger in example["triggers"]:
+        assert "trigger" in trigger
+        assert "platform" not in trigger
+    for mapping in walk(example["actions"]):
+        assert "service" not in mapping
+    for action in example["actions"]:
+        assert action.keys() & {"action", "variables"}
+        if "action" in action:
+            assert tuple(action["action"].split(".")) == NOTIFY
+
+
+@pytest.mark.parametrize("example", automations(), ids=lambda block: block["alias"])
+async def test_automations_pass_home_assistants_validation(
+    hass: HomeAssistant, example: dict[str, Any]
+) -> None:
+    """The same validation the automation editor runs (raises on any error)."""
+    assert await async_validate_config_item(hass, example["alias"], example)
+
+
+GAUGE_KEYS = {
+    "type",
+    "entity",
+    "name",
+    "attribute",
+    "unit",
+    "min",
+    "max",
+    "severity",
+    "theme",
+    "needle",
+    "segments",
+    "tap_action",
+    "hold_action",
+    "double_tap_action",
+}
+"""The gauge card's config (Home Assistant frontend 2026.11, ``hui-gauge-card-editor``)."""
+
+
+@pytest.mark.parametrize("card", cards(), ids=lambda card: card["entity"])
+def test_cards_are_gauges_with_known_options(card: dict[str, Any]) -> None:
+    assert card["type"] == "gauge"
+    assert card.keys() <= GAUGE_KEYS, card.keys() - GAUGE_KEYS
+    assert card["severity"].keys() <= {"green", "yellow", "red"}
+    assert card["min"] < card["max"]
+
+
+def test_every_entity_id_in_the_readme_follows_the_code() -> None:
+    mentioned = set(re.findall(r"\b(?:sensor|binary_sensor|button)\.sequence_[a-z0-9_]+", README))
+    assert mentioned
+    for entity_id in mentioned:
+        assert code_entity(entity_id), f"no entity of the code is named like {entity_id}"
+
+
+# --- Entities -----------------------------------------------------------------------------------
+
+
+def entity_rows() -> list[tuple[list[str], list[str], str]]:
+    """(names, entity ids, credential) per row of the README's entity table."""
+    return [
+        ([*bold(row[0])], [span for span in code_spans(row[1]) if ENTITY_ID.match(span)], row[3])
+        for row in table_of(section_of(README, "## What you get"))
+    ]
+
+
+def test_entity_table_names_and_ids_follow_the_code() -> None:
+    """Each row's names are strings.json names, and its ids are how the code names them."""
+    documented: set[str] = set()
+    for names, entity_ids, _credential in entity_rows():
+        assert names, "every row names its entities in bold"
+        assert entity_ids, f"{names}: give an example entity id"
+        matched = set()
+        for entity_id in entity_ids:
+            owners = {name for name, _key in code_entity(entity_id)}
+            assert owners & set(names), f"{entity_id} is not a {names} entity in the code"
+            matched |= owners
+        assert set(names) <= matched, f"{names}: an example id for each name"
+        documented |= set(names)
+    in_code = {name for name, _key in HUB_ENTITIES.values()} | {
+        entity_name("sensor", d.translation_key) for d in ACCOUNT_DESCRIPTIONS
+    }
+    assert documented == in_code, (
+        f"missing: {in_code - documented}, not in code: {documented - in_code}"
+    )
+    all_names = {
+        leaf["name"] for platform in STRINGS["entity"].values() for leaf in platform.values()
+    }
+    assert documented == all_names
+
+
+def registry_of(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str | None]:
+    """Entity id -> translation key of every entity the entry registered (disabled ones too)."""
+    return {
+        entity.entity_id: entity.translation_key
+        for entity in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+    }
+
+
+@pytest.fixture
+async def activity_entry(
+    hass: HomeAssistant,
+    platform_config_entry: MockConfigEntry,
+    mock_platform_client: MagicMock,
+    frozen_start: FrozenDateTimeFactory,
+) -> MockConfigEntry:
+    platform_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(platform_config_entry, options={CONF_ACTIVITY: True})
+    await hass.config_entries.async_setup(platform_config_entry.entry_id)
+    await hass.async_block_till_done()
+    return platform_config_entry
+
+
+async def test_entity_table_with_an_access_token(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Rows marked "both" exist with an access token; the API key rows' entities do not."""
+    registry = registry_of(hass, init_integration)
+    for names, entity_ids, credential in entity_rows():
+        if credential == "both":
+            assert set(entity_ids) <= registry.keys(), names
+        else:
+            keys = {
+                key
+                for entity_id in entity_ids
+                for name, key in code_entity(entity_id)
+                if name in names
+            }
+            assert not keys & set(registry.values()), f"{names} exist with an access token"
+
+
+async def test_entity_table_with_an_api_key(
+    hass: HomeAssistant, activity_entry: MockConfigEntry
+) -> None:
+    """With an API key (and activity on) every documented entity id exists."""
+    registry = registry_of(hass, activity_entry)
+    for names, entity_ids, credential in entity_rows():
+        assert credential in {"both", "API key", "API key + `READ_TRANSFERS`"}
+        assert set(entity_ids) <= registry.keys(), names
+
+
+def test_documented_value_lists_match_the_code() -> None:
+    """The README's lists of error kinds, account types and directions are the code's."""
+    error_kinds = re.search(r"`error_kind` attribute: ([^.]+)\.", README)
+    assert error_kinds
+    states = STRINGS["entity"]["binary_sensor"]["api_problem"]["state_attributes"]["error_kind"]
+    assert (
+        set(code_spans(error_kinds.group(1))) == set(states["state"]) == set(STRINGS["exceptions"])
+    )
+    bullets = re.split(r"\n(?=- )", section_of(README, "### Events"))
+    for field, values in (("account_type", AccountKind), ("direction", TransferDirection)):
+        bullet = next(item for item in bullets if item.startswith(f"- `{field}` is"))
+        assert set(code_spans(bullet)[1:]) == {value.value for value in values}, field
+
+
+# --- Configuration and options ------------------------------------------------------------------
+
+
+def form_labels(result: FlowResult, strings: dict[str, Any]) -> set[str]:
+    """The labels (from strings.json) of every field a flow form shows, sections included."""
+    labels: set[str] = set()
+    for marker, value in result["data_schema"].schema.items():
+        if isinstance(value, section):
+            section_strings = strings["sections"][str(marker)]
+            labels |= {section_strings["data"][str(key)] for key in value.schema.schema}
+        else:
+            labels.add(strings["data"][str(marker)])
+    return labels
+
+
+def first_column(heading: str) -> set[str]:
+    return {row[0] for row in table_of(section_of(README, heading))}
+
+
+async def test_configuration_fields_are_the_setup_forms(hass: HomeAssistant) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
+    labels = form_labels(result, STRINGS["config"]["step"]["user"])
+    assert first_column("## Configuration") == labels
+
+
+async def test_options_are_the_options_form(
+    hass: HomeAssistant, init_platform: MockConfigEntry
+) -> None:
+    """An API key entry, loaded, shows every option there is."""
+    result = await hass.config_entries.options.async_init(init_platform.entry_id)
+    labels = form_labels(result, STRINGS["options"]["step"]["init"])
+    assert labels == set(STRINGS["options"]["step"]["init"]["data"].values())
+    assert first_column("### Options") == labels
+
+
+# --- Events -------------------------------------------------------------------------------------
+
+
+def test_events_and_their_data_are_what_the_code_fires() -> None:
+    fired = fired_events()
+    assert set(fired) == {value for name, value in vars(const).items() if name.startswith("EVENT_")}
+    documented: dict[str, set[str]] = {}
+    for row in table_of(section_of(README, "### Events")):
+        for event in code_spans(row[0]):
+            documented[event] = set(code_spans(row[2]))
+    assert documented == fired
+
+
+# --- Examples that run --------------------------------------------------------------------------
+
+
+async def start_automation(hass: HomeAssistant, alias: str) -> list[ServiceCall]:
+    calls = async_mock_service(hass, *NOTIFY)
+    assert await async_setup_component(hass, "automation", {"automation": [automation(alias)]})
+    await hass.async_block_till_done()
+    return calls
+
+
+async def poll(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, client: MagicMock, payload: Any
+) -> None:
+    client.async_get_accounts.return_value = parse_accounts_payload(payload)
+    freezer.tick(const.DEFAULT_SCAN_INTERVAL)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+
+async def test_low_balance_example_notifies(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mock_sequence_client: MagicMock,
+    frozen_start: FrozenDateTimeFactory,
+) -> None:
+    calls = await start_automation(hass, "Groceries Pod is running low")
+    payload = load_payload()
+    groceries = payload["data"]["accounts"][0]
+    assert groceries["name"] == "Groceries"
+    groceries["balance"]["amountInDollars"] = 150.0
+    await poll(hass, frozen_start, mock_sequence_client, payload)
+    assert calls == []  # still above 100
+    groceries["balance"]["amountInDollars"] = 42.5
+    await poll(hass, frozen_start, mock_sequence_client, payload)
+    assert [call.data["message"] for call in calls] == ["Groceries is down to $42.50."]
+
+
+async def test_weekly_summary_example_notifies_on_monday_morning(
+    hass: HomeAssistant, init_integration: MockConfigEntry, frozen_start: FrozenDateTimeFactory
+) -> None:
+    calls = await start_automation(hass, "Weekly Sequence summary")
+    monday = datetime(2026, 11, 23, 8, tzinfo=dt_util.get_default_time_zone())
+    assert monday.weekday() == 0
+    assert dt_util.now() < monday
+    frozen_start.move_to(monday)
+    async_fire_time_changed(hass, monday)
+    await hass.async_block_till_done()
+    totals = {
+        name: hass.states.get(f"sensor.sequence_{name}").state
+        for name in ("pods_total", "income_sources_total", "external_accounts_total")
+    }
+    assert all(Decimal(value) >= 0 for value in totals.values())  # numbers, not "unknown"
+    expected = (
+        f"Pods: ${totals['pods_total']}, Income Sources: ${totals['income_sources_total']}, "
+        f"linked accounts: ${totals['external_accounts_total']}."
+    )
+    assert [call.data["message"] for call in calls] == [expected]
+    await hass.services.async_call(  # detach the time trigger's timer
+        "automation", "turn_off", {"entity_id": "all"}, blocking=True
+    )
+
+
+async def test_large_withdrawal_example_names_the_account(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_sequence_client: MagicMock,
+    frozen_start: FrozenDateTimeFactory,
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(mock_config_entry, options={CONF_BALANCE_EVENTS: True})
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    calls = await start_automation(hass, "Large withdrawal in Sequence")
+    payload = load_payload()
+    groceries, rent = payload["data"]["accounts"][:2]
+    assert rent["name"] == "Rent"
+    groceries["balance"]["amountInDollars"] -= 20  # a small one: no notification
+    rent["balance"]["amountInDollars"] -= 600
+    await poll(hass, frozen_start, mock_sequence_client, payload)
+    new_rent = hass.states.get("sensor.sequence_rent_balance").state
+    assert [call.data["message"] for call in calls] == [
+        f"Rent Balance went down by $600.00 to ${new_rent}."
+    ]
+
+
+# --- The API boundary ---------------------------------------------------------------------------
+
+
+def method_calls(path: Path) -> Iterator[tuple[str, str, list[ast.expr]]]:
+    """(object, method, arguments) of every ``<object>.<method>(...)`` call in a module."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            name = owner.attr if isinstance(owner, ast.Attribute) else ast.unparse(owner)
+            yield name, node.func.attr, node.args
+
+
+def test_api_boundary_lists_every_request_the_clients_can_send() -> None:
+    """docs/API_BOUNDARY.md's table is exactly what the code can send: read-only requests."""
+    boundary = (ROOT / "docs" / "API_BOUNDARY.md").read_text(encoding="utf-8")
+    rows = table_of(section_of(boundary, "## What it calls"))
+    documented = {code_spans(row[0])[0] for row in rows}
+    assert documented == {"POST /accounts", *ROUTE_PERMISSIONS}
+    api = INTEGRATION / "api"
+    session_methods = {
+        (path.name, method)
+        for path in api.glob("*.py")
+        for owner, method, _args in method_calls(path)
+        if owner == "_session"
+    }
+    assert session_methods == {("remote.py", "post"), ("platform.py", "get")}
+    posted = [
+        args[0] for _, method, args in method_calls(api / "remote.py") if method == "_async_post"
+    ]
+    assert posted
+    assert all(isinstance(path, ast.Constant) and path.value == "/accounts" for path in posted)
+    routes = {
+        args[0].value
+        for _, method, args in method_calls(api / "platform.py")
+        if method in {"_request", "_paginate", "_probe"} and isinstance(args[0], ast.Constant)
+    }
+    assert routes == set(ROUTE_PERMISSIONS)
+    source = "\n".join(path.read_text(encoding="utf-8") for path in INTEGRATION.rglob("*.py"))
+    assert "services.async_register" not in source, "the README says: no actions"
+
+
+# --- Releases -----------------------------------------------------------------------------------
+
+
+def test_changelog_latest_release_is_the_manifest_version() -> None:
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "[Keep a Changelog](https://keepachangelog.com/en/1.1.0/)" in changelog
+    assert "## [Unreleased]" in changelog
+    releases = re.findall(
+        r"^## \[(\d+\.\d+\.\d+)\] - (\d{4}-\d{2}-\d{2})$", changelog, re.MULTILINE
+    )
+    assert releases, "at least one release"
+    manifest = json.loads((INTEGRATION / "manifest.json").read_text(encoding="utf-8"))
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert releases[0][0] == manifest["version"] == pyproject["project"]["version"]
+
+
+def test_readme_states_the_minimum_home_assistant() -> None:
+    hacs = json.loads((ROOT / "hacs.json").read_text(encoding="utf-8"))
+    assert f"**{hacs['homeassistant']}** or later" in README
+
+
+def test_issue_templates_ask_for_what_triage_needs() -> None:
+    templates = ROOT / ".github" / "ISSUE_TEMPLATE"
+    bug = yaml.safe_load((templates / "bug_report.yml").read_text(encoding="utf-8"))
+    ids = {item.get("id") for item in bug["body"]}
+    assert {"ha_version", "integration_version", "credential_kind", "diagnostics"} <= ids
+    credential = next(item for item in bug["body"] if item.get("id") == "credential_kind")
+    assert len(credential["attributes"]["options"]) >= 2
+    feature = yaml.safe_load((templates / "feature_request.yml").read_text(encoding="utf-8"))
+    assert feature["body"]
+    config = yaml.safe_load((templates / "config.yml").read_text(encoding="utf-8"))
+    assert config["blank_issues_enabled"] is False
+    assert any("security" in link["url"] for link in config["contact_links"])
