@@ -7,12 +7,19 @@ APIs, which stay valid across versions, instead of writing ``.storage`` files:
 1. onboarding: ``POST /api/onboarding/users`` (owner account) gives an auth code, exchanged at
    ``/auth/token`` for an access token; then ``/api/onboarding/core_config``,
    ``/api/onboarding/analytics`` and ``/api/onboarding/integration``;
-2. the config flow: ``POST /api/config/config_entries/flow`` ``{"handler": "sequence"}`` and
-   ``POST /api/config/config_entries/flow/<flow_id>`` with the token and the simulator's URL.
+2. the config flow, once per credential: ``POST /api/config/config_entries/flow``
+   ``{"handler": "sequence"}`` and ``POST /api/config/config_entries/flow/<flow_id>`` with the
+   credential and the simulator's URL: the access token (``dev-token``), then the Platform API
+   key (``sk_test_dev_key``);
+3. the API-key entry's options: ``POST /api/config/config_entries/options/flow``
+   ``{"handler": ENTRY_ID}`` and ``POST .../options/flow/<flow_id>`` with every field the form
+   shows, as it shows it, and ``activity`` switched on.
 
 Seeding is idempotent: done onboarding steps are skipped (with a password login instead of the
-user step) and an existing ``sequence`` entry is kept. Only the standard library is used, so the
-module runs in any venv that has Home Assistant (the pinned one and the newest-release one).
+user step), and an entry that exists is kept as it is (its flow aborts with
+``already_configured``; only a newly created API-key entry gets its options set). Only the
+standard library and aiohttp are used, so the module runs in any venv that has Home Assistant
+(the pinned one and the newest-release one).
 
 ``python -m tools.dev_instance --help`` lists the subcommands ``script/develop`` uses.
 """
@@ -48,6 +55,17 @@ DEV_NAME: Final = "Developer"
 DEV_USERNAME: Final = "dev"
 DEV_PASSWORD: Final = "dev-password"  # noqa: S105 - the documented development password
 DEV_TOKEN: Final = "dev-token"  # noqa: S105 - the simulator's documented development token
+DEV_API_KEY: Final = "sk_test_dev_key"
+"""The simulator's documented default Platform API key (READ_ACCOUNTS, READ_RULES,
+READ_TRANSFERS)."""
+API_KEY_OPTIONS: Final = {"activity": True}
+"""What seeding changes in a new API-key entry's options (the rest stays as the form shows it)."""
+API_KEY_ENTRY_TITLE: Final = "Sequence (API key)"
+"""The title the integration gives an API-key entry (tests/tools checks it against the flow)."""
+NET_WORTH_SENSOR: Final = "sensor.sequence_net_worth"
+ACTIVITY_SENSOR: Final = "sensor.sequence_transfers_this_month"
+KIND_ACCESS_TOKEN: Final = "access_token"  # noqa: S105 - a credential kind, not a secret
+KIND_API_KEY: Final = "api_key"
 DEV_LANGUAGE: Final = "en"
 DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_HA_PORT: Final = 8123
@@ -134,10 +152,11 @@ def storage_json(config_dir: Path, name: str) -> dict[str, Any] | None:
 
 
 def is_seeded(config_dir: Path) -> bool:
-    """Whether ``config_dir`` is onboarded and already has a ``sequence`` config entry.
+    """Whether ``config_dir`` is onboarded and has a ``sequence`` entry of each credential kind.
 
     Read from Home Assistant's storage files, so a second ``script/develop`` needs no login
-    (and still works after the developer changed the password).
+    (and still works after the developer changed the password). A config dir seeded before
+    API keys were seeded has only the access-token entry: it is not seeded yet.
     """
     onboarding = storage_json(config_dir, "onboarding")
     entries = storage_json(config_dir, "core.config_entries")
@@ -146,7 +165,22 @@ def is_seeded(config_dir: Path) -> bool:
     done = onboarding.get("done", [])
     if any(step not in done for step in ONBOARDING_STEPS):
         return False
-    return any(entry.get("domain") == DOMAIN for entry in entries.get("entries", []))
+    kinds = {
+        credential_kind(entry)
+        for entry in entries.get("entries", [])
+        if isinstance(entry, dict) and entry.get("domain") == DOMAIN
+    }
+    return {KIND_ACCESS_TOKEN, KIND_API_KEY} <= kinds
+
+
+def credential_kind(stored_entry: Mapping[str, Any]) -> str:
+    """The credential kind of a stored ``sequence`` entry.
+
+    Entries from before API keys have none: they are access tokens.
+    """
+    data = stored_entry.get("data")
+    kind = data.get("credential_kind") if isinstance(data, dict) else None
+    return kind if isinstance(kind, str) else KIND_ACCESS_TOKEN
 
 
 def is_numeric_state(state: str) -> bool:
@@ -156,6 +190,85 @@ def is_numeric_state(state: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def options_payload(form: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """What to submit to an options form: every field as the form shows it, then ``changes``.
+
+    ``form`` is the flow's ``form`` answer; each field of its ``data_schema`` carries the value
+    the form shows as its ``default``. Fails when ``changes`` names a field the form does not
+    have (e.g. ``activity`` on an access-token entry), or a required field would be missing.
+    """
+    fields = {field["name"]: field for field in form.get("data_schema") or []}
+    unknown = sorted(set(changes) - fields.keys())
+    if unknown:
+        msg = f"the options form has no field {', '.join(unknown)} (it has {', '.join(fields)})"
+        raise DevInstanceError(msg)
+    payload = {name: field["default"] for name, field in fields.items() if "default" in field}
+    payload.update(changes)
+    missing = [
+        name for name, field in fields.items() if field.get("required") and name not in payload
+    ]
+    if missing:
+        msg = f"the options form needs {', '.join(missing)}, which it shows no value for"
+        raise DevInstanceError(msg)
+    return payload
+
+
+def numeric_balances(
+    registry: Sequence[Mapping[str, Any]], states: Sequence[Mapping[str, Any]]
+) -> dict[str, dict[str, str]]:
+    """Per ``sequence`` config entry id, its balance sensors that hold a number (id: state).
+
+    A balance sensor is one with an ``account_id`` attribute; the entity ``registry`` (as the
+    websocket's ``config/entity_registry/list`` answers) ties it to its entry, ``states`` as
+    ``GET /api/states`` answers.
+    """
+    entry_of = {
+        item["entity_id"]: item["config_entry_id"]
+        for item in registry
+        if item.get("platform") == DOMAIN and item.get("config_entry_id")
+    }
+    balances: dict[str, dict[str, str]] = {}
+    for state in states:
+        entry_id = entry_of.get(state["entity_id"])
+        if (
+            entry_id is not None
+            and "account_id" in state.get("attributes", {})
+            and is_numeric_state(state["state"])
+        ):
+            balances.setdefault(entry_id, {})[state["entity_id"]] = state["state"]
+    return balances
+
+
+def seeded_problems(
+    entries: Sequence[Mapping[str, Any]],
+    balances: Mapping[str, Mapping[str, str]],
+    states: Sequence[Mapping[str, Any]],
+) -> list[str]:
+    """What a seeded instance still lacks; empty when it is ready.
+
+    Ready: exactly two ``sequence`` entries (one per credential kind), both loaded, each with a
+    balance sensor holding a number (``balances``, from :func:`numeric_balances`), and the API
+    key's net worth and activity sensors holding numbers. ``entries`` as
+    ``GET /api/config/config_entries/entry`` answers.
+    """
+    problems = []
+    if len(entries) != 2:  # noqa: PLR2004 - one entry per credential kind
+        titles = ", ".join(sorted(entry["title"] for entry in entries))
+        problems.append(f"{len(entries)} Sequence entries ({titles}), expected 2")
+    for entry in entries:
+        if entry["state"] != "loaded":
+            problems.append(f"{entry['title']} is {entry['state']}")
+        elif not balances.get(entry["entry_id"]):
+            problems.append(f"{entry['title']} has no balance sensor with a number")
+    by_id = {state["entity_id"]: state["state"] for state in states}
+    problems += [
+        f"{entity_id} is {by_id.get(entity_id, 'missing')}"
+        for entity_id in (NET_WORTH_SENSOR, ACTIVITY_SENSOR)
+        if not is_numeric_state(by_id.get(entity_id, "missing"))
+    ]
+    return problems
 
 
 def prepare_config_dir(
@@ -398,8 +511,12 @@ class HomeAssistantApi:
         )
         return entries
 
-    def add_sequence_entry(self, token: str, simulator_url: str) -> dict[str, Any]:
-        """Run the user step of the Sequence config flow; the flow's final result."""
+    def add_sequence_entry(self, credential: str, simulator_url: str) -> str | None:
+        """Run the user step of the Sequence config flow with ``credential``.
+
+        The new entry's id, or None when the flow aborts because these accounts are already set
+        up with this kind of credential (seeding keeps that entry as it is).
+        """
         flow = self.call(
             "POST",
             "/api/config/config_entries/flow",
@@ -411,12 +528,43 @@ class HomeAssistantApi:
         result: dict[str, Any] = self.call(
             "POST",
             f"/api/config/config_entries/flow/{flow['flow_id']}",
-            json_body={"api_token": token, "advanced": {"base_url": simulator_url}},
+            json_body={"api_token": credential, "advanced": {"base_url": simulator_url}},
         )
+        if result.get("type") == "abort" and result.get("reason") == "already_configured":
+            return None
         if result.get("type") != "create_entry":
             msg = f"the Sequence config flow did not create an entry: {result!r:.300}"
             raise DevInstanceError(msg)
-        return result
+        entry_id: str = result["result"]["entry_id"]
+        return entry_id
+
+    def set_options(self, entry_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Run an entry's options flow, changing ``changes`` and keeping the rest; the options.
+
+        The entry reloads with them (the integration's options flow asks for that).
+        """
+        form = self.call(
+            "POST", "/api/config/config_entries/options/flow", json_body={"handler": entry_id}
+        )
+        if form.get("type") != "form":
+            msg = f"the options flow did not show its form: {form!r:.300}"
+            raise DevInstanceError(msg)
+        result = self.call(
+            "POST",
+            f"/api/config/config_entries/options/flow/{form['flow_id']}",
+            json_body=options_payload(form, changes),
+        )
+        if result.get("type") != "create_entry":
+            msg = f"the options flow did not save the options: {result!r:.300}"
+            raise DevInstanceError(msg)
+        options: dict[str, Any] = result.get("data") or {}
+        return options
+
+    def entity_registry(self) -> list[dict[str, Any]]:
+        """Every entity registry entry (``config/entity_registry/list`` over the websocket)."""
+        (entities,) = self.websocket({"type": "config/entity_registry/list"})
+        registry: list[dict[str, Any]] = entities
+        return registry
 
     def state(self, entity_id: str) -> dict[str, Any] | None:
         """``GET /api/states/<entity_id>``, or None when there is no such entity."""
@@ -462,8 +610,8 @@ class SeedResult:
     """What :func:`seed` did."""
 
     onboarded_steps: list[str]
-    entry_created: bool
-    entry_id: str
+    created: dict[str, str]
+    """The entries added now, by credential kind (``access_token``, ``api_key``): their ids."""
 
 
 def seed(
@@ -471,19 +619,23 @@ def seed(
     simulator_url: str,
     *,
     token: str = DEV_TOKEN,
-    username: str = DEV_USERNAME,
-    password: str = DEV_PASSWORD,
+    api_key: str = DEV_API_KEY,
 ) -> SeedResult:
-    """Onboard (the steps not done yet) and add the Sequence entry (when there is none).
+    """Onboard (the steps not done yet) and add both Sequence entries (those not there yet).
 
-    Leaves ``api`` logged in as the owner.
+    First the access token's entry, then the API key's (whose entities therefore get the
+    ``_2`` suffixes where account names repeat), whose options are then set to
+    :data:`API_KEY_OPTIONS`. Leaves ``api`` logged in as the owner (``dev``).
     """
-    pending = onboard(api, username=username, password=password)
-    entries = api.config_entries(DOMAIN)
-    if entries:
-        return SeedResult(pending, entry_created=False, entry_id=entries[0]["entry_id"])
-    result = api.add_sequence_entry(token, simulator_url)
-    return SeedResult(pending, entry_created=True, entry_id=result["result"]["entry_id"])
+    pending = onboard(api)
+    created: dict[str, str] = {}
+    for kind, credential in ((KIND_ACCESS_TOKEN, token), (KIND_API_KEY, api_key)):
+        entry_id = api.add_sequence_entry(credential, simulator_url)
+        if entry_id is not None:
+            created[kind] = entry_id
+    if KIND_API_KEY in created:
+        api.set_options(created[KIND_API_KEY], API_KEY_OPTIONS)
+    return SeedResult(pending, created)
 
 
 # --- Processes ---------------------------------------------------------------------------------
@@ -537,15 +689,18 @@ class Service:
 def start_simulator(
     *,
     python: str = sys.executable,
-    port: int = 0,
     token: str = DEV_TOKEN,
+    api_key: str = DEV_API_KEY,
     log: Path | None = None,
     timeout: float = 30.0,
 ) -> Service:
-    """Start ``python -m tools.simulator`` and wait for its listening line."""
+    """Start ``python -m tools.simulator`` on a free port and wait for its listening line.
+
+    ``api_key`` is its one Platform API key, with every read permission.
+    """
     stderr = log.open("a", encoding="utf-8") if log else subprocess.DEVNULL
     process = subprocess.Popen(  # noqa: S603 - our own venv's python, fixed arguments
-        [python, "-m", "tools.simulator", "--port", str(port), "--token", token],
+        [python, "-m", "tools.simulator", "--port", "0", "--token", token, "--api-key", api_key],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=stderr,
@@ -615,19 +770,52 @@ def running(*services: Service) -> Iterator[None]:
 
 
 def wait_until_loaded(api: HomeAssistantApi, entity_id: str, *, timeout: float = 60.0) -> str:
-    """Wait until the Sequence entry is loaded and ``entity_id`` has a number; that number."""
+    """Wait until every Sequence entry is loaded and ``entity_id`` has a number; that number."""
 
     def loaded_with_number() -> str | None:
         entries = api.config_entries(DOMAIN)
-        if not entries or entries[0].get("state") != "loaded":
+        if not entries or any(entry.get("state") != "loaded" for entry in entries):
             return None
         state = api.state(entity_id)
         return state["state"] if state and is_numeric_state(state["state"]) else None
 
     value: str = wait_for(
-        loaded_with_number, timeout=timeout, what=f"a loaded entry and a number in {entity_id}"
+        loaded_with_number, timeout=timeout, what=f"loaded entries and a number in {entity_id}"
     )
     return value
+
+
+def wait_until_seeded(
+    api: HomeAssistantApi, *, timeout: float = 60.0, interval: float = 0.5
+) -> dict[str, str]:
+    """Wait until :func:`seeded_problems` finds nothing; a balance of each entry and the net worth.
+
+    The answer maps entity ids to their states, for a report. On timeout the error lists what
+    was still missing.
+    """
+    problems: list[str] = []
+    report: dict[str, str] = {}
+
+    def ready() -> bool:
+        states = api.call("GET", "/api/states")
+        balances = numeric_balances(api.entity_registry(), states)
+        problems[:] = seeded_problems(api.config_entries(DOMAIN), balances, states)
+        if problems:
+            return False
+        report.update(min(sensors.items()) for sensors in balances.values())
+        report.update(
+            (state["entity_id"], state["state"])
+            for state in states
+            if state["entity_id"] == NET_WORTH_SENSOR
+        )
+        return True
+
+    try:
+        wait_for(ready, timeout=timeout, what="both Sequence entries", interval=interval)
+    except DevInstanceError as err:
+        msg = f"{err}: {'; '.join(problems)}"
+        raise DevInstanceError(msg) from err
+    return report
 
 
 # --- Command line (used by script/develop) -----------------------------------------------------
@@ -638,13 +826,18 @@ def _cmd_seed(args: argparse.Namespace) -> int:
     api = HomeAssistantApi(args.url)
     wait_for(api.is_up, timeout=args.timeout, what=f"Home Assistant on {args.url}")
     if seeded:
-        print(f"dev instance: {args.config} is already onboarded with a Sequence entry")
+        print(f"dev instance: {args.config} is already onboarded with both Sequence entries")
         return 0
-    result = seed(api, args.simulator_url, token=args.token)
+    result = seed(api, args.simulator_url, token=args.token, api_key=args.api_key)
     if result.onboarded_steps:
         print(f"dev instance: onboarded ({', '.join(result.onboarded_steps)})")
-    if result.entry_created:
-        print(f"dev instance: Sequence set up against the simulator at {args.simulator_url}")
+    for kind, what in ((KIND_ACCESS_TOKEN, "access token"), (KIND_API_KEY, "API key")):
+        if kind in result.created:
+            extra = " (activity on)" if kind == KIND_API_KEY else ""
+            print(
+                f"dev instance: Sequence set up with the {what}{extra} against the simulator "
+                f"at {args.simulator_url}"
+            )
     return 0
 
 
@@ -684,13 +877,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     wait.add_argument("url")
     wait.add_argument("--timeout", type=float, default=30.0)
     wait.set_defaults(run=_cmd_wait)
-    seed_parser = commands.add_parser("seed", help="onboard and add the Sequence entry, once")
+    seed_parser = commands.add_parser(
+        "seed", help="onboard and add both Sequence entries (access token, API key), once"
+    )
     seed_parser.add_argument("--config", type=Path, required=True)
     seed_parser.add_argument("--url", default=base_url(DEFAULT_HOST, DEFAULT_HA_PORT))
     seed_parser.add_argument(
         "--simulator-url", default=base_url(DEFAULT_HOST, DEFAULT_SIMULATOR_PORT)
     )
     seed_parser.add_argument("--token", default=DEV_TOKEN)
+    seed_parser.add_argument("--api-key", default=DEV_API_KEY)
     seed_parser.add_argument("--timeout", type=float, default=240.0)
     seed_parser.set_defaults(run=_cmd_seed)
     args = parser.parse_args(argv)

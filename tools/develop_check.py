@@ -4,9 +4,11 @@ Used by ``script/develop --check`` (so by ``script/test``). Never touches the de
 ``config/``: it copies ``config/configuration.yaml`` into a temporary config dir (on a free port,
 with the integration linked as ``script/develop`` links it), starts the simulator and
 ``hass --config TMP --skip-pip`` from the current venv, seeds it exactly as ``script/develop``
-does (onboarding and config-flow HTTP APIs, see ``tools/dev_instance.py``), then checks over the
-REST API, with the owner's token from onboarding, that the ``sequence`` entry is loaded and
-``sensor.sequence_groceries_balance`` holds a number. It also checks the log: Home Assistant
+does (onboarding, config-flow and options-flow HTTP APIs, see ``tools/dev_instance.py``), then
+checks over the REST and websocket APIs, with the owner's token from onboarding, that both
+``sequence`` entries (access token and API key) are loaded, each has a balance sensor holding a
+number, and the API key's ``sensor.sequence_net_worth`` (and, activity being on,
+``sensor.sequence_transfers_this_month``) hold numbers. It also checks the log: Home Assistant
 found the custom integration and logged no error about it. Everything waits on conditions.
 """
 
@@ -23,7 +25,6 @@ from tools import dev_instance
 
 FOUND = re.compile(r"We found a custom integration sequence ")
 TROUBLE = re.compile(r"(Error|Setup failed|Unable to prepare setup).*\bsequence\b", re.IGNORECASE)
-SENSOR = "sensor.sequence_groceries_balance"
 
 
 def log_problems(log: str) -> list[str]:
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
                 with dev_instance.running(home_assistant):
                     api = dev_instance.HomeAssistantApi(home_assistant.url)
                     dev_instance.seed(api, simulator.url)
-                    balance = dev_instance.wait_until_loaded(api, SENSOR, timeout=args.timeout)
+                    values = dev_instance.wait_until_seeded(api, timeout=args.timeout)
         except dev_instance.DevInstanceError as err:
             print(f"develop --check: {err}", file=sys.stderr)
             if log.exists():
@@ -68,9 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         print("develop --check: problems with sequence:", *problems, sep="\n  ", file=sys.stderr)
         return 1
+    shown = ", ".join(f"{entity_id} = {value}" for entity_id, value in values.items())
     print(
-        f"ok: Home Assistant {ha_version} set up Sequence against the simulator in "
-        f"{time.monotonic() - started:.1f} s ({SENSOR} = {balance})"
+        f"ok: Home Assistant {ha_version} set up Sequence with an access token and an API key "
+        f"against the simulator in {time.monotonic() - started:.1f} s ({shown})"
     )
     return 0
 

@@ -1,13 +1,19 @@
 """End-to-end in a real browser: set Sequence up through Home Assistant's UI against the simulator.
 
-Starts the simulator (drift frozen, a random token) and a fresh Home Assistant (temporary config
-dir, free port) from the current venv, onboards it over the HTTP API, then drives Debian's
-Chromium with Playwright through the UI: log in, Settings -> Devices & services -> Add
-integration -> "Sequence", token and (in the Advanced section) the simulator's URL, the created
-devices, the integration page, every balance on its device page (and over the REST API), the
-"Download diagnostics" menu item (no token, account name or balance in the file), then the
-token is revoked in the simulator, the Refresh button pressed, the reauthentication card
-appears on Devices & services, and reauthenticating with the token (accepted again) succeeds.
+Starts the simulator (drift frozen, a random token and a random API key) and a fresh Home
+Assistant (temporary config dir, free port) from the current venv, onboards it over the HTTP
+API, then drives Debian's Chromium with Playwright through the UI: log in, Settings -> Devices &
+services -> Add integration -> "Sequence", token and (in the Advanced section) the simulator's
+URL, the created devices, the integration page, every balance on its device page (and over the
+REST API), the "Download diagnostics" menu item (no token, account name or balance in the
+file), then the token is revoked in the simulator, the Refresh button pressed, the
+reauthentication card appears on Devices & services, and reauthenticating with the token
+(accepted again) succeeds. Then the same accounts once more through the Platform API: Add
+integration -> "Sequence" with an API key (``sk_...``) and the simulator's URL, the created
+devices, the credit card's "Amount owed" and the hub's "Net worth" on their device pages (and
+every balance, the net worth and the liabilities total over the REST API, all against the
+simulator's state), and the API-key entry's diagnostics (over the REST API) hold no routing or
+account number the simulator serves.
 
 Every step waits on conditions (Playwright's auto-waiting locators and ``expect``), saves a
 screenshot as ``artifacts/e2e/<ha-version>/NN-step.png``, and a failure names the step, saves
@@ -64,6 +70,13 @@ VIEWPORT: Final = ViewportSize(width=1280, height=900)
 ROOT: Final = dev_instance.ROOT
 TRANSLATIONS: Final = dev_instance.INTEGRATION_DIR / "translations" / "en.json"
 GROCERIES_ACCOUNT_ID: Final = "4410021"
+CREDIT_CARD: Final = "Sapphire Visa 4417"
+"""The simulator's one debt (a LIABILITY on the Platform API)."""
+HUB_MODEL: Final = "Sequence account"
+LIABILITY: Final = "LIABILITY"
+LIABILITIES_SENSOR: Final = "sensor.sequence_liabilities_total"
+PRIVATE_FIELDS: Final = ("routingNumber", "bankAccountNumber")
+"""What the Platform API's account details carry that must never reach Home Assistant."""
 
 
 class E2EError(AssertionError):
@@ -120,6 +133,67 @@ def balance_mismatches(
     return problems
 
 
+def platform_accounts(
+    state_accounts: Sequence[Mapping[str, Any]], items: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The simulator's accounts as the Platform API knows them: its ids, the state's balances.
+
+    ``state_accounts`` from ``/_simulator/state`` (Remote API ids, balances in cents),
+    ``items`` from ``GET /platform/v1/accounts``; both APIs show the same bank, joined by name.
+    Each account: ``id`` (the Platform API's), ``name``, ``balance_cents`` and ``liability``.
+    """
+    by_name = {account["name"]: account for account in state_accounts}
+    missing = sorted(item["name"] for item in items if item["name"] not in by_name)
+    if missing or len(items) != len(state_accounts):
+        msg = (
+            f"the Platform API's accounts differ from the simulator's state (not in it: {missing})"
+        )
+        raise E2EError(msg)
+    return [
+        {
+            "id": item["id"],
+            "name": item["name"],
+            "balance_cents": by_name[item["name"]]["balance_cents"],
+            "liability": item.get("externalAccountType") == LIABILITY,
+        }
+        for item in items
+    ]
+
+
+def net_worth_cents(accounts: Sequence[Mapping[str, Any]]) -> int:
+    """Everything held minus everything owed; accounts without a balance are left out."""
+    return sum(
+        -account["balance_cents"] if account["liability"] else account["balance_cents"]
+        for account in accounts
+        if account["balance_cents"] is not None
+    )
+
+
+def liabilities_cents(accounts: Sequence[Mapping[str, Any]]) -> int:
+    """Everything owed (a debt's balance is the positive amount owed)."""
+    return sum(
+        account["balance_cents"]
+        for account in accounts
+        if account["liability"] and account["balance_cents"] is not None
+    )
+
+
+def private_numbers(details: Sequence[Mapping[str, Any]]) -> set[str]:
+    """The routing and account numbers in Platform API account details."""
+    return {str(detail[name]) for detail in details for name in PRIVATE_FIELDS if detail.get(name)}
+
+
+def state_mismatches(states: Sequence[Mapping[str, Any]], expected: Mapping[str, int]) -> list[str]:
+    """Entities whose state is not the expected amount (``entity_id``: cents)."""
+    by_id = {state["entity_id"]: state["state"] for state in states}
+    problems = []
+    for entity_id, cents in expected.items():
+        shown = f"{Decimal(cents) / 100:.2f}"
+        if by_id.get(entity_id) != shown:
+            problems.append(f"{entity_id} is {by_id.get(entity_id)!r}, expected {shown!r}")
+    return problems
+
+
 def describe(err: BaseException) -> str:
     """The first line of an error, plus what Playwright was waiting for (its call log)."""
     lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
@@ -165,6 +239,19 @@ class SimulatorControl:
         """Switch the scenario (``ok``, ``token_revoked``, ...)."""
         self._call("POST", "/scenario", {"scenario": name})
 
+    def platform(self, api_key: str, path: str) -> Any:  # noqa: ANN401 - JSON
+        """``GET /platform/v1<path>`` with ``api_key``, as a client does; the ``data``."""
+        request = urllib.request.Request(  # noqa: S310 - the simulator we started, on loopback
+            f"{self.url}/platform/v1{path}", headers={"Authorization": f"Bearer {api_key}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return json.loads(response.read())["data"]
+
+    def platform_details(self, api_key: str) -> list[dict[str, Any]]:
+        """Every account's Platform API details (one page holds the simulator's accounts)."""
+        items = self.platform(api_key, "/accounts?pageSize=100")["items"]
+        return [self.platform(api_key, f"/accounts/{item['id']}") for item in items]
+
 
 # --- The run -----------------------------------------------------------------------------------
 
@@ -178,8 +265,13 @@ class Run:
     ha: HomeAssistantApi
     simulator: SimulatorControl
     token: str
+    api_key: str
     strings: Mapping[str, Any]
     accounts: list[dict[str, Any]] = field(default_factory=list)
+    platform: list[dict[str, Any]] = field(default_factory=list)
+    """The accounts by their Platform API ids (see :func:`platform_accounts`)."""
+    details: list[dict[str, Any]] = field(default_factory=list)
+    """The Platform API's account details, as the simulator serves them to the API key."""
     screenshots: int = 0
     page_errors: list[str] = field(default_factory=list)
 
@@ -229,17 +321,37 @@ class Run:
         self.page.get_by_role("link", name=re.compile(r"^Devices & services")).click()
         expect(self.page.get_by_role("button", name="Add integration")).to_be_visible()
 
+    def open_entry(self, title: str) -> None:
+        """Devices & services -> the Sequence card -> the entry titled ``title`` is listed."""
+        self.goto_integrations()
+        self.page.get_by_role("link", name=re.compile(r"^Sequence\b")).click()
+        expect(self.entry_row(title)).to_be_visible()
+
     def open_integration_page(self) -> None:
         """Devices & services -> the configured Sequence card."""
         self.goto_integrations()
         self.page.get_by_role("link", name=re.compile(r"^Sequence\b")).click()
         expect(self.device_row("Sequence account")).to_be_visible()
 
-    def device_row(self, text: str) -> Locator:
-        """A device row of the integration page, by its name (or model)."""
-        return self.page.locator("ha-config-entry-device-row").filter(
+    def entry_row(self, title: str) -> Locator:
+        """A config entry of the integration page, by its (unique) title."""
+        return self.page.locator("ha-config-entry-row").filter(
+            has=self.page.get_by_text(title, exact=True)
+        )
+
+    def device_row(self, text: str, *, entry: str | None = None) -> Locator:
+        """A device row of the integration page, by its name (or model).
+
+        With ``entry`` (a title), only that entry's: with two entries every name is there twice.
+        """
+        within = self.entry_row(entry) if entry else self.page
+        return within.locator("ha-config-entry-device-row").filter(
             has_text=re.compile(rf"(^|\s){re.escape(text)}(\s|$)")
         )
+
+    def entity_row(self, name: str) -> Locator:
+        """The row of a device page's entity card, by the entity's name."""
+        return self.page.locator("hui-generic-entity-row").filter(has_text=name)
 
     def flow_dialog(self) -> Locator:
         """The config flow dialog (its content is slotted, so not inside role=dialog)."""
@@ -262,17 +374,24 @@ def search_integration(run: Run) -> None:
     run.goto_integrations()
     page.get_by_role("button", name="Add integration").click()
     page.get_by_placeholder("Search for a brand name").fill("Sequence")
-    expect(page.get_by_text("Sequence", exact=True)).to_be_visible()
+    # In the dialog: once Sequence is set up, its card on the page behind says "Sequence" too.
+    expect(
+        page.locator("dialog-add-integration").get_by_text("Sequence", exact=True)
+    ).to_be_visible()
 
 
-def fill_config_flow(run: Run) -> None:
-    """Pick Sequence; the token, then the simulator's URL in the collapsed Advanced section."""
-    run.page.get_by_text("Sequence", exact=True).click()
+def fill_config_flow(run: Run, credential: str | None = None) -> None:
+    """Pick Sequence; the credential, then the simulator's URL in the collapsed Advanced section.
+
+    The credential is the token unless given (the API key).
+    """
+    credential = credential or run.token
+    run.page.locator("dialog-add-integration").get_by_text("Sequence", exact=True).click()
     dialog = run.flow_dialog()
     user = ("config", "step", "user")
     expect(dialog.get_by_text(run.text(*user, "title"))).to_be_visible()
     token = dialog.get_by_role("textbox", name=run.text(*user, "data", "api_token"))
-    token.fill(run.token)
+    token.fill(credential)
     advanced = (*user, "sections", "advanced")
     base_url = dialog.get_by_role("textbox", name=run.text(*advanced, "data", "base_url"))
     expect(base_url).to_be_hidden()  # collapsed until opened
@@ -280,10 +399,12 @@ def fill_config_flow(run: Run) -> None:
     expect(base_url).to_be_visible()
     base_url.fill(run.simulator.url)
     expect(base_url).to_have_value(run.simulator.url)
-    expect(token).to_have_value(run.token)
+    # Visible is not enough for the screenshot: the section may still be unfolding (clipped).
+    expect(base_url).to_be_in_viewport(ratio=1)
+    expect(token).to_have_value(credential)
 
 
-def submit_and_see_devices(run: Run) -> None:
+def submit_and_see_devices(run: Run, shot: str = "devices-created") -> None:
     """Submit; the success dialog lists a device per account (plus the Sequence hub)."""
     dialog = run.flow_dialog()
     dialog.get_by_role("button", name="Submit").click()
@@ -291,7 +412,7 @@ def submit_and_see_devices(run: Run) -> None:
     expect(device_names).to_have_count(len(run.accounts) + 1)
     for name in run.names:
         expect(dialog.get_by_placeholder(name, exact=True)).to_have_count(1)
-    run.shot("devices-created")
+    run.shot(shot)
     dialog.get_by_role("button", name=re.compile("finish", re.IGNORECASE)).click()
     expect(dialog.get_by_role("textbox", name="Device name")).to_have_count(0)
 
@@ -402,6 +523,102 @@ def reauthenticate(run: Run) -> None:
         raise E2EError(msg)
 
 
+def add_with_api_key(run: Run) -> None:
+    """Add integration -> "Sequence" again, now with the API key and the simulator's URL."""
+    # Reload first, as a person might: the "Sequence refused the access token" toast of the
+    # token-revoked step stays 10 s, and would sit in these screenshots as if the key had been.
+    run.page.goto(f"{run.ha.url}/config/integrations/dashboard")
+    search_integration(run)
+    fill_config_flow(run, run.api_key)
+
+
+def api_key_devices(run: Run) -> None:
+    """Submit; the API key sees the same accounts, so the same devices are offered."""
+    submit_and_see_devices(run, "api-key-devices-created")
+
+
+def amount_owed(run: Run) -> None:
+    """The API key's balances over REST, then the credit card's "Amount owed" on its device page.
+
+    Every balance sensor of the API-key entry (found by its Platform API account id) shows the
+    simulator's balance; the credit card's is the positive amount owed.
+    """
+    run.details = run.simulator.platform_details(run.api_key)
+    run.platform = platform_accounts(run.simulator.accounts(), run.details)
+    card = next(account for account in run.platform if account["name"] == CREDIT_CARD)
+    if not card["liability"] or not card["balance_cents"]:
+        msg = f"the simulator's {CREDIT_CARD} is not a debt with a balance: {card}"
+        raise E2EError(msg)
+    problems = balance_mismatches(run.ha.call("GET", "/api/states"), run.platform)
+    if problems:
+        raise E2EError("REST states differ from the simulator: " + "; ".join(problems))
+    run.open_entry(dev_instance.API_KEY_ENTRY_TITLE)
+    run.device_row(CREDIT_CARD, entry=dev_instance.API_KEY_ENTRY_TITLE).click()
+    owed = run.entity_row(run.text("entity", "sensor", "liability_balance", "name"))
+    expect(owed).to_contain_text(usd(card["balance_cents"]))
+
+
+def net_worth(run: Run) -> None:
+    """The API key's hub device shows the net worth and what is owed; REST agrees."""
+    expected = {
+        dev_instance.NET_WORTH_SENSOR: net_worth_cents(run.platform),
+        LIABILITIES_SENSOR: liabilities_cents(run.platform),
+    }
+    problems = state_mismatches(run.ha.call("GET", "/api/states"), expected)
+    if problems:
+        raise E2EError("REST states differ from the simulator: " + "; ".join(problems))
+    page = run.page
+    page.go_back()
+    run.device_row(HUB_MODEL, entry=dev_instance.API_KEY_ENTRY_TITLE).click()
+    sensor = ("entity", "sensor")
+    expect(run.entity_row(run.text(*sensor, "net_worth", "name"))).to_contain_text(
+        usd(expected[dev_instance.NET_WORTH_SENSOR])
+    )
+    expect(run.entity_row(run.text(*sensor, "liability_total", "name"))).to_contain_text(
+        usd(expected[LIABILITIES_SENSOR])
+    )
+
+
+def api_key_diagnostics(run: Run) -> None:
+    """The API-key entry's diagnostics, over REST: no routing or account number, and as usual.
+
+    As usual: no key, account name, id or balance. The screenshot shows both entries on the
+    integration page.
+    """
+    page = run.page
+    page.go_back()
+    title = dev_instance.API_KEY_ENTRY_TITLE
+    entry = run.entry_row(title)
+    expect(entry).to_be_visible()
+    entry.get_by_text(title, exact=True).scroll_into_view_if_needed()
+    entry_id = next(
+        item["entry_id"]
+        for item in run.ha.config_entries(dev_instance.DOMAIN)
+        if item["title"] == title
+    )
+    diagnostics = run.ha.call("GET", f"/api/diagnostics/config_entry/{entry_id}")
+    path = run.folder / "diagnostics-api-key.json"
+    text = json.dumps(diagnostics, indent=2)
+    path.write_text(text, encoding="utf-8")
+    data = diagnostics["data"]
+    if data["entry"]["credential_kind"] != dev_instance.KIND_API_KEY:
+        msg = f"diagnostics ({path}) are not of the API-key entry: {data['entry']}"
+        raise E2EError(msg)
+    accounts = data["accounts"]
+    if (accounts["returned"], accounts["liabilities"]) != (len(run.platform), 1):
+        msg = f"diagnostics ({path}) count {accounts}, the simulator has {len(run.platform)}"
+        raise E2EError(msg)
+    numbers = private_numbers(run.details)
+    if len(numbers) < 2 * len(run.details):
+        msg = f"the simulator served {len(numbers)} routing/account numbers, expected more"
+        raise E2EError(msg)
+    leaks = sorted(number for number in numbers if number in text)
+    leaks += leaked_values(text, token=run.api_key, accounts=run.platform)
+    if leaks:
+        msg = f"diagnostics ({path}) contain private values: {leaks}"
+        raise E2EError(msg)
+
+
 STEPS: Final[tuple[tuple[str, Callable[[Run], None]], ...]] = (
     ("login", log_in),
     ("add-integration", search_integration),
@@ -413,6 +630,11 @@ STEPS: Final[tuple[tuple[str, Callable[[Run], None]], ...]] = (
     ("token-revoked", refresh_with_revoked_token),
     ("reauth-prompt", reauth_prompt),
     ("reauthenticated", reauthenticate),
+    ("api-key-config-flow", add_with_api_key),
+    ("api-key-success-dialog", api_key_devices),
+    ("amount-owed", amount_owed),
+    ("net-worth", net_worth),
+    ("api-key-diagnostics", api_key_diagnostics),
 )
 
 
@@ -444,12 +666,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     token = f"e2e-{secrets.token_hex(8)}"
+    api_key = f"sk_e2e_{secrets.token_hex(8)}"
     with (
         tempfile.TemporaryDirectory(prefix="sequence-e2e-") as tmp,
         contextlib.ExitStack() as stack,
     ):
         try:
-            simulator = dev_instance.start_simulator(token=token, log=folder / "simulator.log")
+            simulator = dev_instance.start_simulator(
+                token=token, api_key=api_key, log=folder / "simulator.log"
+            )
             stack.callback(simulator.stop)  # the stack stops what it started, last first
             control = SimulatorControl(simulator.url)
             control.freeze_balances()
@@ -486,6 +711,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ha=api,
             simulator=control,
             token=token,
+            api_key=api_key,
             strings=json.loads(TRANSLATIONS.read_text(encoding="utf-8")),
             accounts=control.accounts(),
         )

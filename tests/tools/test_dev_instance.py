@@ -15,6 +15,9 @@ from typing import Any
 from aiohttp import WSMsgType, web
 import pytest
 
+from custom_components.sequence.api.platform import API_KEY_PREFIX
+from custom_components.sequence.config_flow import TITLES
+from custom_components.sequence.const import CONF_ACTIVITY, KIND_ACCESS_TOKEN, KIND_API_KEY
 from tools import dev_instance
 from tools.dev_instance import (
     DevInstanceError,
@@ -22,20 +25,37 @@ from tools.dev_instance import (
     Service,
     base_url,
     client_id,
+    credential_kind,
     is_numeric_state,
     is_seeded,
+    numeric_balances,
+    options_payload,
     parse_listening_line,
     pending_onboarding_steps,
     prepare_config_dir,
     redirect_uri,
     seed,
+    seeded_problems,
     wait_for,
     with_http_port,
 )
+from tools.simulator.platform_records import DEFAULT_API_KEY
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 # --- Pure helpers ------------------------------------------------------------------------------
+
+
+def test_what_seeding_assumes_matches_the_integration_and_the_simulator() -> None:
+    """dev_instance copies these instead of importing the integration or the simulator."""
+    assert TITLES[KIND_API_KEY] == dev_instance.API_KEY_ENTRY_TITLE
+    assert (dev_instance.KIND_ACCESS_TOKEN, dev_instance.KIND_API_KEY) == (
+        KIND_ACCESS_TOKEN,
+        KIND_API_KEY,
+    )
+    assert dev_instance.DEV_API_KEY == DEFAULT_API_KEY
+    assert dev_instance.DEV_API_KEY.startswith(API_KEY_PREFIX)
+    assert set(dev_instance.API_KEY_OPTIONS) == {CONF_ACTIVITY}
 
 
 def test_urls() -> None:
@@ -114,19 +134,152 @@ def write_storage(config: Path, name: str, data: object) -> None:
 ALL_DONE = {"done": ["user", "core_config", "analytics", "integration"]}
 
 
+TOKEN_ENTRY = {"domain": "sequence", "data": {"api_token": "t"}}  # stored before API keys
+KEY_ENTRY = {"domain": "sequence", "data": {"api_token": "sk_x", "credential_kind": "api_key"}}
+
+
 def test_is_seeded(tmp_path: Path) -> None:
     assert not is_seeded(tmp_path)
     write_storage(tmp_path, "onboarding", {"done": ["user"]})
-    write_storage(tmp_path, "core.config_entries", {"entries": [{"domain": "sequence"}]})
+    write_storage(tmp_path, "core.config_entries", {"entries": [TOKEN_ENTRY, KEY_ENTRY]})
     assert not is_seeded(tmp_path)  # onboarding unfinished
     write_storage(tmp_path, "onboarding", ALL_DONE)
     assert is_seeded(tmp_path)
+    write_storage(tmp_path, "core.config_entries", {"entries": [TOKEN_ENTRY]})
+    assert not is_seeded(tmp_path)  # seeded before API keys were: the key's entry is missing
+    write_storage(tmp_path, "core.config_entries", {"entries": [KEY_ENTRY, "junk"]})
+    assert not is_seeded(tmp_path)  # no access-token entry
     write_storage(tmp_path, "core.config_entries", {"entries": [{"domain": "met"}]})
     assert not is_seeded(tmp_path)  # no Sequence entry
     (tmp_path / ".storage" / "core.config_entries").write_text("{broken")
     assert not is_seeded(tmp_path)
     write_storage(tmp_path, "core.config_entries", ["not", "a", "dict"])
     assert not is_seeded(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("stored", "kind"),
+    [
+        (KEY_ENTRY, "api_key"),
+        (TOKEN_ENTRY, "access_token"),
+        ({"domain": "sequence", "data": {"credential_kind": "access_token"}}, "access_token"),
+        ({"domain": "sequence"}, "access_token"),
+        ({"domain": "sequence", "data": {"credential_kind": 3}}, "access_token"),
+    ],
+)
+def test_credential_kind(stored: dict[str, Any], kind: str) -> None:
+    assert credential_kind(stored) == kind
+
+
+OPTIONS_FORM = {
+    "type": "form",
+    "flow_id": "options-1",
+    "data_schema": [
+        {"name": "scan_interval_minutes", "required": True, "default": 360},
+        {"name": "account_kinds", "required": True, "default": ["pod", "external"]},
+        {"name": "excluded_accounts", "optional": True, "default": []},
+        {"name": "balance_events", "required": True, "default": False},
+        {"name": "activity", "required": True, "default": False},
+    ],
+}
+
+
+def test_options_payload() -> None:
+    assert options_payload(OPTIONS_FORM, {"activity": True}) == {
+        "scan_interval_minutes": 360,
+        "account_kinds": ["pod", "external"],
+        "excluded_accounts": [],
+        "balance_events": False,
+        "activity": True,
+    }
+    # An access-token entry's form has no activity field.
+    token_form = {"data_schema": OPTIONS_FORM["data_schema"][:4]}
+    with pytest.raises(DevInstanceError, match="has no field activity"):
+        options_payload(token_form, {"activity": True})
+    without_default = {"data_schema": [{"name": "new_thing", "required": True}]}
+    with pytest.raises(DevInstanceError, match="needs new_thing"):
+        options_payload(without_default, {})
+    assert options_payload(without_default, {"new_thing": 1}) == {"new_thing": 1}
+    assert options_payload({"data_schema": None}, {}) == {}
+
+
+TOKEN_ID, KEY_ID = "entry-token", "entry-key"
+REGISTRY = [
+    {
+        "entity_id": "sensor.sequence_groceries_balance",
+        "platform": "sequence",
+        "config_entry_id": TOKEN_ID,
+    },
+    {
+        "entity_id": "sensor.sequence_groceries_balance_2",
+        "platform": "sequence",
+        "config_entry_id": KEY_ID,
+    },
+    {
+        "entity_id": "sensor.sequence_brokerage_9921_balance_2",
+        "platform": "sequence",
+        "config_entry_id": KEY_ID,
+    },
+    {"entity_id": "sensor.sequence_net_worth", "platform": "sequence", "config_entry_id": KEY_ID},
+    {
+        "entity_id": "sensor.sequence_transfers_this_month",
+        "platform": "sequence",
+        "config_entry_id": KEY_ID,
+    },
+    {"entity_id": "sensor.other_balance", "platform": "other", "config_entry_id": "x"},
+    {"entity_id": "sensor.sequence_orphan", "platform": "sequence", "config_entry_id": None},
+]
+
+
+def entity(entity_id: str, value: str, **attributes: str) -> dict[str, Any]:
+    return {"entity_id": entity_id, "state": value, "attributes": attributes}
+
+
+def seeded_states(net_worth: str = "34515.07") -> list[dict[str, Any]]:
+    return [
+        entity("sensor.sequence_groceries_balance", "412.06", account_id="4410021"),
+        entity("sensor.sequence_groceries_balance_2", "412.06", account_id="4c4e"),
+        entity("sensor.sequence_brokerage_9921_balance_2", "unknown", account_id="7bc4"),
+        entity("sensor.sequence_net_worth", net_worth),
+        entity("sensor.sequence_transfers_this_month", "12"),
+        entity("sensor.other_balance", "1", account_id="1"),
+        entity("sensor.sequence_orphan", "1", account_id="2"),
+        entity("sensor.not_in_the_registry", "1", account_id="3"),
+    ]
+
+
+def test_numeric_balances() -> None:
+    assert numeric_balances(REGISTRY, seeded_states()) == {
+        TOKEN_ID: {"sensor.sequence_groceries_balance": "412.06"},
+        KEY_ID: {"sensor.sequence_groceries_balance_2": "412.06"},
+    }
+
+
+def seeded_entries(key_state: str = "loaded") -> list[dict[str, str]]:
+    return [
+        {"entry_id": TOKEN_ID, "title": "Sequence", "state": "loaded"},
+        {"entry_id": KEY_ID, "title": "Sequence (API key)", "state": key_state},
+    ]
+
+
+def test_seeded_problems() -> None:
+    states = seeded_states()
+    balances = numeric_balances(REGISTRY, states)
+    assert seeded_problems(seeded_entries(), balances, states) == []
+    assert seeded_problems(seeded_entries()[:1], balances, states) == [
+        "1 Sequence entries (Sequence), expected 2"
+    ]
+    assert seeded_problems(seeded_entries("setup_retry"), balances, states) == [
+        "Sequence (API key) is setup_retry"
+    ]
+    assert seeded_problems(seeded_entries(), {TOKEN_ID: balances[TOKEN_ID]}, states) == [
+        "Sequence (API key) has no balance sensor with a number"
+    ]
+    unavailable = seeded_states("unavailable")[:-4]  # no activity sensor either
+    assert seeded_problems(seeded_entries(), balances, unavailable) == [
+        "sensor.sequence_net_worth is unavailable",
+        "sensor.sequence_transfers_this_month is missing",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -199,7 +352,12 @@ class FakeHomeAssistant:
     password: str = dev_instance.DEV_PASSWORD
     flow_result: str = "create_entry"
     flow_inputs: list[Any] = field(default_factory=list)
+    options_form: str = "form"
+    options_result: str = "create_entry"
+    options_inputs: list[Any] = field(default_factory=list)
     states: dict[str, str] = field(default_factory=dict)
+    all_states: list[dict[str, Any]] = field(default_factory=list)
+    registry: list[dict[str, Any]] = field(default_factory=list)
     promoted: int = 0
 
     def app(self) -> web.Application:
@@ -216,6 +374,9 @@ class FakeHomeAssistant:
             web.get("/api/config/config_entries/entry", self.list_entries),
             web.post("/api/config/config_entries/flow", self.flow),
             web.post("/api/config/config_entries/flow/{flow_id}", self.flow_step),
+            web.post("/api/config/config_entries/options/flow", self.options_flow),
+            web.post("/api/config/config_entries/options/flow/{flow_id}", self.options_step),
+            web.get("/api/states", self.list_states),
             web.get("/api/states/{entity_id}", self.state),
         ]
         app.add_routes(routes)
@@ -292,6 +453,8 @@ class FakeHomeAssistant:
                     self.promoted += 1
                     self.pending_http = False
                     result = None
+                case "config/entity_registry/list":
+                    result = self.registry
                 case _:
                     await ws.send_json({"id": command["id"], "success": False, "error": "?"})
                     continue
@@ -314,8 +477,48 @@ class FakeHomeAssistant:
         self.flow_inputs.append(body)
         if self.flow_result != "create_entry":
             return web.json_response({"type": self.flow_result, "reason": "nope"})
-        self.entries.append({"domain": "sequence", "entry_id": "entry-1", "state": "loaded"})
-        return web.json_response({"type": "create_entry", "result": {"entry_id": "entry-1"}})
+        credential = body["api_token"]
+        if any(entry["credential"] == credential for entry in self.entries):
+            return web.json_response({"type": "abort", "reason": "already_configured"})
+        self.add_entry(credential)
+        entry_id = self.entries[-1]["entry_id"]
+        return web.json_response({"type": "create_entry", "result": {"entry_id": entry_id}})
+
+    def add_entry(self, credential: str) -> None:
+        """An entry as the integration makes it: the title says the credential's kind."""
+        title = "Sequence (API key)" if credential.startswith("sk_") else "Sequence"
+        entry_id = f"entry-{len(self.entries) + 1}"
+        self.entries.append(
+            {
+                "domain": "sequence",
+                "entry_id": entry_id,
+                "title": title,
+                "state": "loaded",
+                "credential": credential,  # not in Home Assistant's answer; for the fake only
+            }
+        )
+
+    async def options_flow(self, request: web.Request) -> web.Response:
+        self.authorized(request)
+        handler = (await request.json())["handler"]
+        assert handler in {entry["entry_id"] for entry in self.entries}
+        if self.options_form != "form":
+            return web.json_response({"type": "abort", "reason": "not_loaded"})
+        return web.json_response(OPTIONS_FORM)
+
+    async def options_step(self, request: web.Request) -> web.Response:
+        self.authorized(request)
+        assert request.match_info["flow_id"] == OPTIONS_FORM["flow_id"]
+        body = await request.json()
+        self.options_inputs.append(body)
+        if self.options_result != "create_entry":
+            errors = {"activity": "missing_read_transfers"}
+            return web.json_response({**OPTIONS_FORM, "errors": errors})
+        return web.json_response({"type": "create_entry", "data": body})
+
+    async def list_states(self, request: web.Request) -> web.Response:
+        self.authorized(request)
+        return web.json_response(self.all_states)
 
     async def state(self, request: web.Request) -> web.Response:
         self.authorized(request)
@@ -362,30 +565,56 @@ SIMULATOR = "http://127.0.0.1:8765"
 OTHER_TOKEN = "other"
 
 
+TOKEN_INPUT = {"api_token": "dev-token", "advanced": {"base_url": SIMULATOR}}
+KEY_INPUT = {"api_token": "sk_test_dev_key", "advanced": {"base_url": SIMULATOR}}
+
+
 def test_seed_a_fresh_instance_then_again(fake: FakeHomeAssistant, url: str) -> None:
     result = seed(HomeAssistantApi(url), SIMULATOR)
     assert result.onboarded_steps == ["user", "core_config", "analytics", "integration"]
-    assert result.entry_created
-    assert result.entry_id == "entry-1"
+    assert result.created == {"access_token": "entry-1", "api_key": "entry-2"}
     assert fake.promoted == 1
-    assert fake.flow_inputs == [{"api_token": "dev-token", "advanced": {"base_url": SIMULATOR}}]
+    assert fake.flow_inputs == [TOKEN_INPUT, KEY_INPUT]  # the token first: no _2 on its entities
+    assert fake.options_inputs == [options_payload(OPTIONS_FORM, {"activity": True})]
+    assert [entry["title"] for entry in fake.entries] == ["Sequence", "Sequence (API key)"]
 
     again = seed(HomeAssistantApi(url), SIMULATOR)  # a second start: log in, change nothing
     assert again.onboarded_steps == []
-    assert not again.entry_created
-    assert again.entry_id == "entry-1"
+    assert again.created == {}
     assert fake.promoted == 1
-    assert len(fake.flow_inputs) == 1
+    assert fake.flow_inputs[2:] == [TOKEN_INPUT, KEY_INPUT]  # both flows said already configured
+    assert len(fake.entries) == 2
+    assert len(fake.options_inputs) == 1  # an existing entry's options are left alone
+
+
+def test_seed_adds_the_api_key_entry_to_an_older_seeding(fake: FakeHomeAssistant, url: str) -> None:
+    fake.done = list(dev_instance.ONBOARDING_STEPS)
+    fake.pending_http = False
+    fake.add_entry("dev-token")
+    result = seed(HomeAssistantApi(url), SIMULATOR)
+    assert result.created == {"api_key": "entry-2"}
+    assert len(fake.options_inputs) == 1
 
 
 def test_seed_finishes_an_interrupted_onboarding(fake: FakeHomeAssistant, url: str) -> None:
     fake.done = ["user", "core_config"]
     fake.pending_http = False
-    result = seed(HomeAssistantApi(url), SIMULATOR, token=OTHER_TOKEN)
+    result = seed(HomeAssistantApi(url), SIMULATOR, token=OTHER_TOKEN, api_key="sk_other")
     assert result.onboarded_steps == ["analytics", "integration"]
     assert fake.done == ["user", "core_config", "analytics", "integration"]
     assert fake.promoted == 0
-    assert fake.flow_inputs[0]["api_token"] == OTHER_TOKEN
+    assert [body["api_token"] for body in fake.flow_inputs] == [OTHER_TOKEN, "sk_other"]
+
+
+def test_seed_when_the_options_are_not_saved(fake: FakeHomeAssistant, url: str) -> None:
+    fake.options_result = "form"
+    with pytest.raises(DevInstanceError, match="did not save the options"):
+        seed(HomeAssistantApi(url), SIMULATOR)
+    fake.options_form = "abort"
+    api = HomeAssistantApi(url)
+    api.login(dev_instance.DEV_USERNAME, dev_instance.DEV_PASSWORD)
+    with pytest.raises(DevInstanceError, match="did not show its form"):
+        api.set_options("entry-2", {"activity": True})
 
 
 def test_seed_with_a_changed_password(fake: FakeHomeAssistant, url: str) -> None:
@@ -461,11 +690,34 @@ def test_wait_until_loaded(fake: FakeHomeAssistant, url: str) -> None:
     fake.states["sensor.sequence_groceries_balance"] = "412.06"
     assert dev_instance.wait_until_loaded(api, "sensor.sequence_groceries_balance") == "412.06"
     fake.states["sensor.sequence_groceries_balance"] = "unavailable"
-    with pytest.raises(DevInstanceError, match="a loaded entry and a number"):
+    with pytest.raises(DevInstanceError, match="loaded entries and a number"):
         dev_instance.wait_until_loaded(api, "sensor.sequence_groceries_balance", timeout=0)
-    fake.entries[0]["state"] = "setup_retry"
-    with pytest.raises(DevInstanceError, match="a loaded entry and a number"):
+    fake.states["sensor.sequence_groceries_balance"] = "412.06"
+    fake.entries[1]["state"] = "setup_retry"  # the other entry counts too
+    with pytest.raises(DevInstanceError, match="loaded entries and a number"):
         dev_instance.wait_until_loaded(api, "sensor.sequence_groceries_balance", timeout=0)
+
+
+def test_wait_until_seeded(fake: FakeHomeAssistant, url: str) -> None:
+    api = HomeAssistantApi(url)
+    seed(api, SIMULATOR)
+    ids = {TOKEN_ID: "entry-1", KEY_ID: "entry-2"}
+    fake.registry = [
+        {**item, "config_entry_id": ids.get(item["config_entry_id"], item["config_entry_id"])}
+        for item in REGISTRY
+    ]
+    fake.all_states = seeded_states()
+    assert dev_instance.wait_until_seeded(api, interval=0) == {
+        "sensor.sequence_groceries_balance": "412.06",
+        "sensor.sequence_groceries_balance_2": "412.06",
+        "sensor.sequence_net_worth": "34515.07",
+    }
+    fake.all_states = seeded_states("unknown")
+    with pytest.raises(
+        DevInstanceError,
+        match=r"waiting for both Sequence entries after 0 s: sensor.sequence_net_worth is unknown$",
+    ):
+        dev_instance.wait_until_seeded(api, timeout=0)
 
 
 # --- Processes ---------------------------------------------------------------------------------
@@ -549,16 +801,18 @@ def test_cli_seed(
     assert dev_instance.main(args) == 0
     out = capsys.readouterr().out
     assert "onboarded (user, core_config, analytics, integration)" in out
-    assert f"Sequence set up against the simulator at {SIMULATOR}" in out
+    assert f"Sequence set up with the access token against the simulator at {SIMULATOR}" in out
+    assert "Sequence set up with the API key (activity on) against the simulator" in out
 
     assert dev_instance.main(args) == 0  # storage says nothing, but the API does: no change
     assert capsys.readouterr().out == ""
-    assert len(fake.flow_inputs) == 1
+    assert len(fake.entries) == 2
 
     write_storage(tmp_path, "onboarding", ALL_DONE)
-    write_storage(tmp_path, "core.config_entries", {"entries": [{"domain": "sequence"}]})
+    write_storage(tmp_path, "core.config_entries", {"entries": [TOKEN_ENTRY, KEY_ENTRY]})
     assert dev_instance.main(args) == 0
-    assert "already onboarded with a Sequence entry" in capsys.readouterr().out
+    assert "already onboarded with both Sequence entries" in capsys.readouterr().out
+    assert len(fake.flow_inputs) == 4  # no login, no flow
 
     fake.password = "changed"
     assert dev_instance.main([*args[:2], str(tmp_path / "other"), *args[3:]]) == 1

@@ -8,11 +8,17 @@ import pytest
 
 from tools import dev_instance, e2e
 from tools.e2e import (
+    E2EError,
     SimulatorControl,
     artifacts_folder,
     balance_mismatches,
     describe,
     leaked_values,
+    liabilities_cents,
+    net_worth_cents,
+    platform_accounts,
+    private_numbers,
+    state_mismatches,
     usd,
 )
 
@@ -75,6 +81,63 @@ def test_balance_mismatches() -> None:
     ]
 
 
+STATE_ACCOUNTS = [
+    *ACCOUNTS,
+    {"id": "acc-9a02", "name": "Sapphire Visa 4417", "balance_cents": 128743},
+]
+PLATFORM_ITEMS = [
+    {"id": "4c4e", "name": "Groceries", "externalAccountType": None},
+    {"id": "aeb2", "name": "Rent"},
+    {"id": "7bc4", "name": "Brokerage 9921", "externalAccountType": "INVESTMENT"},
+    {"id": "a969", "name": "Sapphire Visa 4417", "externalAccountType": "LIABILITY"},
+]
+
+
+def test_platform_accounts() -> None:
+    accounts = platform_accounts(STATE_ACCOUNTS, PLATFORM_ITEMS)
+    assert accounts == [
+        {"id": "4c4e", "name": "Groceries", "balance_cents": 41206, "liability": False},
+        {"id": "aeb2", "name": "Rent", "balance_cents": 185050, "liability": False},
+        {"id": "7bc4", "name": "Brokerage 9921", "balance_cents": None, "liability": False},
+        {"id": "a969", "name": "Sapphire Visa 4417", "balance_cents": 128743, "liability": True},
+    ]
+    assert net_worth_cents(accounts) == 41206 + 185050 - 128743
+    assert liabilities_cents(accounts) == 128743
+    assert liabilities_cents(accounts[:3]) == 0
+    unknown_debt = [{"balance_cents": None, "liability": True}]
+    assert net_worth_cents(unknown_debt) == liabilities_cents(unknown_debt) == 0
+    with pytest.raises(E2EError, match=r"not in it: \['Amex'\]"):
+        platform_accounts(STATE_ACCOUNTS, [*PLATFORM_ITEMS[:3], {"id": "x", "name": "Amex"}])
+    with pytest.raises(E2EError, match=r"differ from the simulator's state \(not in it: \[\]\)"):
+        platform_accounts(STATE_ACCOUNTS, PLATFORM_ITEMS[:3])
+
+
+def test_private_numbers() -> None:
+    details = [
+        {"id": "a", "routingNumber": "092158462", "bankAccountNumber": "7731489023979939"},
+        {"id": "b", "routingNumber": "090239563", "bankAccountNumber": None},
+        {"id": "c"},
+    ]
+    assert private_numbers(details) == {"092158462", "7731489023979939", "090239563"}
+
+
+def test_state_mismatches() -> None:
+    states = [
+        state("sensor.sequence_net_worth", "975.13", None),
+        state("sensor.sequence_liabilities_total", "1287.4", None),
+    ]
+    expected = {
+        "sensor.sequence_net_worth": 97513,
+        "sensor.sequence_liabilities_total": 128740,
+        "sensor.sequence_missing": 0,
+    }
+    assert state_mismatches(states, expected) == [
+        "sensor.sequence_liabilities_total is '1287.4', expected '1287.40'",
+        "sensor.sequence_missing is None, expected '0.00'",
+    ]
+    assert state_mismatches(states, {"sensor.sequence_net_worth": 97513}) == []
+
+
 def test_describe() -> None:
     playwright_like = AssertionError(
         'Locator expected to be visible\nCall log:\n  - Expect "to_be_visible"\n'
@@ -103,6 +166,13 @@ def test_simulator_control(tmp_path: Path) -> None:
         assert next(a for a in accounts if a["name"] == "Groceries")["balance_cents"] == 41206
         control.scenario("token_revoked")
         control.scenario("ok")
+        details = control.platform_details(dev_instance.DEV_API_KEY)
+        assert len(details) == len(accounts)
+        assert all(detail["routingNumber"] and detail["bankAccountNumber"] for detail in details)
+        joined = platform_accounts(accounts, details)
+        card = next(account for account in joined if account["name"] == e2e.CREDIT_CARD)
+        assert card["liability"]
+        assert [account["name"] for account in joined if account["liability"]] == [e2e.CREDIT_CARD]
 
 
 def test_the_strings_the_run_reads_exist() -> None:
@@ -116,6 +186,10 @@ def test_the_strings_the_run_reads_exist() -> None:
     assert strings["config"]["step"]["reauth_confirm"]["title"]
     assert strings["config"]["step"]["reauth_confirm"]["data"]["api_token"]
     assert strings["exceptions"]["invalid_auth"]["message"]
+    sensors = strings["entity"]["sensor"]
+    assert sensors["liability_balance"]["name"] == "Amount owed"
+    assert sensors["net_worth"]["name"]
+    assert sensors["liability_total"]["name"]
 
 
 def test_newest_version_and_e2e_pins() -> None:
