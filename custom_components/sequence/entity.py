@@ -22,10 +22,43 @@ MODEL_BY_KIND = {
 }
 
 
-class SequenceEntity(CoordinatorEntity[SequenceCoordinator]):
-    """An entity of the entry's "Sequence" hub device (totals and health)."""
+_NOTHING_WRITTEN = object()
+
+
+class SequenceCoordinatorEntity(CoordinatorEntity[SequenceCoordinator]):
+    """Base of every Sequence entity: a poll writes its state only when what it shows changed.
+
+    Without this, every poll rewrote every entity's state (a ``state_reported`` event each), so a
+    poll where nothing changed cost one write per account.
+    """
 
     _attr_has_entity_name = True
+    _written_key: object = _NOTHING_WRITTEN
+
+    def _state_key(self) -> object:
+        """Everything the written state depends on; while it is equal, a poll writes nothing.
+
+        By default the state and attributes Home Assistant would write, which is right for any
+        entity; classes with an instance per account return something cheaper to compare.
+        """
+        return self._async_calculate_state()
+
+    @callback
+    def _async_write_ha_state(self) -> None:
+        """Write, and remember what was written, whoever asked (a poll, a rename, an add)."""
+        key = self._state_key()
+        super()._async_write_ha_state()
+        self._written_key = key
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write the state, unless it is the one last written."""
+        if self._state_key() != self._written_key:
+            super()._handle_coordinator_update()
+
+
+class SequenceEntity(SequenceCoordinatorEntity):
+    """An entity of the entry's "Sequence" hub device (totals and health)."""
 
     def __init__(self, coordinator: SequenceCoordinator, description: EntityDescription) -> None:
         """Attach the entity to the hub device."""
@@ -37,10 +70,8 @@ class SequenceEntity(CoordinatorEntity[SequenceCoordinator]):
         self._attr_device_info = DeviceInfo(identifiers={hub_device_identifier(entry)})
 
 
-class SequenceAccountEntity(CoordinatorEntity[SequenceCoordinator]):
-    """An entity of one Sequence account's device."""
-
-    _attr_has_entity_name = True
+class SequenceAccountEntity(SequenceCoordinatorEntity):
+    """An entity of one Sequence account's device; what it shows derives from the account."""
 
     def __init__(
         self,
@@ -78,6 +109,13 @@ class SequenceAccountEntity(CoordinatorEntity[SequenceCoordinator]):
         """Take the account's new data, if the poll returned it, then write the state."""
         self.account = self.coordinator.data.accounts.get(self.account_id, self.account)
         super()._handle_coordinator_update()
+
+    def _state_key(self) -> object:
+        """Availability and the account (a frozen model): cheap to compare, once per account.
+
+        Balances are exact cents, so equal amounts also have equal text.
+        """
+        return self.available, self.account
 
     @property
     def available(self) -> bool:

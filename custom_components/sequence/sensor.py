@@ -116,27 +116,38 @@ class SequenceTotalSensor(SequenceEntity, SensorEntity):
 
     entity_description: SequenceTotalDescription
 
-    def _members(self) -> list[Account]:
+    def __init__(
+        self, coordinator: SequenceCoordinator, description: SequenceTotalDescription
+    ) -> None:
+        """Describe the total of one kind, summed from the current data."""
+        super().__init__(coordinator, description)
+        self._summarize()
+
+    def _summarize(self) -> None:
+        """Sum in Decimal, once per poll; accounts without a balance are left out (and counted)."""
         data: SequenceData = self.coordinator.data
         kind = self.entity_description.kind
-        return [account for account in data.accounts.values() if account.kind is kind]
-
-    @property
-    def native_value(self) -> Decimal:
-        """Sum in Decimal; accounts without a balance are left out (and counted)."""
-        return sum(
-            (account.balance for account in self._members() if account.balance is not None),
-            Decimal("0.00"),
-        )
-
-    @property
-    def extra_state_attributes(self) -> dict[str, int]:
-        """How many accounts the total covers, and how many had no balance."""
-        members = self._members()
-        return {
-            "account_count": len(members),
-            "accounts_without_balance": sum(account.balance is None for account in members),
+        total = Decimal("0.00")
+        count = without_balance = 0
+        for account in data.accounts.values():
+            if account.kind is not kind:
+                continue
+            count += 1
+            if account.balance is None:
+                without_balance += 1
+            else:
+                total += account.balance
+        self._attr_native_value = total
+        self._attr_extra_state_attributes = {
+            "account_count": count,
+            "accounts_without_balance": without_balance,
         }
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Sum the new data, then write if the total or its counts changed."""
+        self._summarize()
+        super()._handle_coordinator_update()
 
 
 class SequenceLastUpdateSensor(SequenceEntity, SensorEntity):

@@ -1,0 +1,159 @@
+"""A poll writes an entity's state only when what it shows changed."""
+
+from collections import Counter
+from typing import Any
+from unittest.mock import MagicMock
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED, STATE_UNAVAILABLE
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.sequence.api import SequenceConnectionError, parse_accounts_payload
+from custom_components.sequence.const import DEFAULT_SCAN_INTERVAL
+
+from .conftest import load_payload
+
+LAST_UPDATE = "sensor.sequence_last_successful_update"
+GROCERIES = "sensor.sequence_groceries_balance"
+VISA = "sensor.sequence_visa_9921_balance"
+PODS_TOTAL = "sensor.sequence_pods_total"
+API_PROBLEM = "binary_sensor.sequence_api_problem"
+BUTTON = "button.sequence_refresh"
+
+
+class Writes:
+    """State machine writes per entity: new states and identical rewrites."""
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        self.changed: Counter[str] = Counter()
+        self.reported: Counter[str] = Counter()
+        hass.bus.async_listen(EVENT_STATE_CHANGED, self._changed)
+        hass.bus.async_listen(EVENT_STATE_REPORTED, self._reported, event_filter=self._all)
+
+    @callback
+    def _changed(self, event: Event[Any]) -> None:
+        self.changed[event.data["entity_id"]] += 1
+
+    @callback
+    def _reported(self, event: Event[Any]) -> None:
+        self.reported[event.data["entity_id"]] += 1
+
+    @staticmethod
+    @callback
+    def _all(_data: Any) -> bool:
+        return True
+
+    def take(self) -> set[str]:
+        """The entities written since the last call (either kind of write)."""
+        written = set(self.changed) | set(self.reported)
+        self.changed.clear()
+        self.reported.clear()
+        return written
+
+
+@pytest.fixture
+def writes(hass: HomeAssistant, init_integration: MockConfigEntry) -> Writes:
+    return Writes(hass)
+
+
+async def poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    freezer.tick(DEFAULT_SCAN_INTERVAL)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+
+def answer(client: MagicMock, payload: dict[str, Any]) -> None:
+    client.async_get_accounts.side_effect = None
+    client.async_get_accounts.return_value = parse_accounts_payload(payload)
+
+
+def balance_entities(hass: HomeAssistant, entry: MockConfigEntry) -> set[str]:
+    return {
+        entity.entity_id
+        for entity in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+        if entity.unique_id.endswith("_balance")
+    }
+
+
+async def test_unchanged_poll_writes_only_the_timestamp(
+    hass: HomeAssistant, writes: Writes, freezer: FrozenDateTimeFactory
+) -> None:
+    await poll(hass, freezer)
+    assert writes.take() == {LAST_UPDATE}  # a new time of the last successful update
+    assert writes.changed == writes.reported == Counter()
+
+
+async def test_only_the_changed_balance_and_its_total_are_written(
+    hass: HomeAssistant,
+    writes: Writes,
+    mock_sequence_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    payload = load_payload()
+    payload["data"]["accounts"][0]["balance"]["amountInDollars"] = 400.01
+    answer(mock_sequence_client, payload)
+    await poll(hass, freezer)
+    assert writes.take() == {GROCERIES, PODS_TOTAL, LAST_UPDATE}
+    assert hass.states.get(GROCERIES).state == "400.01"
+    assert hass.states.get(PODS_TOTAL).state == "2250.61"
+
+
+async def test_an_attribute_only_change_is_written(
+    hass: HomeAssistant,
+    writes: Writes,
+    mock_sequence_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    payload = load_payload()
+    payload["data"]["accounts"][5]["balance"]["error"] = "Needs reauthentication"
+    answer(mock_sequence_client, payload)
+    await poll(hass, freezer)
+    assert writes.take() == {VISA, LAST_UPDATE}  # same state (unknown), new balance_error
+    assert hass.states.get(VISA).attributes["balance_error"] == "Needs reauthentication"
+
+
+async def test_availability_changes_are_written_even_with_the_same_data(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    writes: Writes,
+    mock_sequence_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    balances = balance_entities(hass, init_integration)
+    good = mock_sequence_client.async_get_accounts.return_value
+    mock_sequence_client.async_get_accounts.side_effect = SequenceConnectionError("down")
+    await poll(hass, freezer)
+    written = writes.take()
+    assert balances <= written
+    assert API_PROBLEM in written
+    assert LAST_UPDATE not in written  # no new success
+    assert BUTTON not in written  # always available, and polls do not change it
+    assert hass.states.get(GROCERIES).state == STATE_UNAVAILABLE
+
+    await poll(hass, freezer)  # failed again: nothing new to show
+    assert writes.take() == set()
+
+    mock_sequence_client.async_get_accounts.side_effect = None
+    mock_sequence_client.async_get_accounts.return_value = good
+    await poll(hass, freezer)  # the data is what it was before the failure
+    written = writes.take()
+    assert balances | {API_PROBLEM, LAST_UPDATE} <= written
+    assert BUTTON not in written
+    assert hass.states.get(GROCERIES).state == "412.06"
+
+
+async def test_a_rename_writes_the_new_name(
+    hass: HomeAssistant,
+    writes: Writes,
+    mock_sequence_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    payload = load_payload()
+    payload["data"]["accounts"][0]["name"] = "Food"
+    answer(mock_sequence_client, payload)
+    await poll(hass, freezer)
+    assert writes.take() == {GROCERIES, LAST_UPDATE}
+    assert hass.states.get(GROCERIES).attributes["friendly_name"] == "Food Balance"
