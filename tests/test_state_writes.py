@@ -1,13 +1,15 @@
-"""A poll writes an entity's state only when what it shows changed."""
+"""A poll writes an entity's state only when what it shows changed; the device sync is skipped
+while nothing about the devices changed."""
 
 from collections import Counter
+from collections.abc import Generator
 from typing import Any
-from unittest.mock import MagicMock
+from unittest.mock import MagicMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
@@ -157,3 +159,39 @@ async def test_a_rename_writes_the_new_name(
     await poll(hass, freezer)
     assert writes.take() == {GROCERIES, LAST_UPDATE}
     assert hass.states.get(GROCERIES).attributes["friendly_name"] == "Food Balance"
+
+
+@pytest.fixture
+def registry_scans() -> Generator[MagicMock]:
+    with patch(
+        "custom_components.sequence.coordinator.dr.async_entries_for_config_entry",
+        wraps=dr.async_entries_for_config_entry,
+    ) as scans:
+        yield scans
+
+
+async def test_device_sync_scans_only_after_a_change(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mock_sequence_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+    registry_scans: MagicMock,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    # The setup's poll ran before the entities created their devices: the first poll checks.
+    await poll(hass, freezer)
+    assert registry_scans.call_count == 1
+    await poll(hass, freezer)
+    assert registry_scans.call_count == 1  # nothing changed: the registry already matches
+
+    payload = load_payload()
+    payload["data"]["accounts"][1]["name"] = "Housing"
+    answer(mock_sequence_client, payload)
+    await poll(hass, freezer)
+    assert registry_scans.call_count == 2
+    device = device_registry.async_get_device_by_identifier(
+        ("sequence", "4410007:4410022"), init_integration.entry_id
+    )
+    assert device.name == "Housing"
+    await poll(hass, freezer)
+    assert registry_scans.call_count == 2

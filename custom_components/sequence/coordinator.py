@@ -100,6 +100,8 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
         self.last_success_at: datetime | None = None
         self.last_error_kind: str | None = None
         self._unexpected_responses = 0
+        self._synced_names: dict[str, str] | None = None
+        """Account names at the last device sync that found every account's device."""
 
     def async_register_hub(self) -> None:
         """Register the entry's "Sequence" hub device, which account devices link to."""
@@ -196,8 +198,13 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
     def _sync_devices(self, data: SequenceData) -> None:
         """Remove devices of accounts that are gone (or excluded); follow renames.
 
-        Runs only after a successful poll, so a failed poll never removes anything.
+        Runs only after a successful poll, so a failed poll never removes anything. While the
+        accounts and their names stay those of a sync that found every account's device, the
+        registry already matches and is not scanned again (a scan is O(devices) per poll).
         """
+        names = {account_id: account.name for account_id, account in data.accounts.items()}
+        if names == self._synced_names:
+            return
         registry = dr.async_get(self.hass)
         entry = self.config_entry
         wanted = {
@@ -205,6 +212,7 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
             for account_id, account in data.accounts.items()
         }
         hub = hub_device_identifier(entry)
+        found = 0
         for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
             identifier = next((ident for ident in device.identifiers if ident[0] == DOMAIN), None)
             if identifier is None or identifier == hub:
@@ -213,5 +221,9 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
             if account is None:
                 LOGGER.debug("Removing the device of an account Sequence no longer returns")
                 registry.async_remove_device(device.id)
-            elif device.name != account.name:
+                continue
+            found += 1
+            if device.name != account.name:
                 registry.async_update_device(device.id, name=account.name)
+        # A device still to be created (its entity is being added) gets checked next poll.
+        self._synced_names = names if found == len(wanted) else None
