@@ -1,5 +1,4 @@
-"""A poll writes an entity's state only when what it shows changed; the device sync is skipped
-while nothing about the devices changed."""
+"""What a poll writes: only what changed, always from the poll's data; and the device sync."""
 
 from collections import Counter
 from collections.abc import Generator
@@ -195,3 +194,27 @@ async def test_device_sync_scans_only_after_a_change(
     assert device.name == "Housing"
     await poll(hass, freezer)
     assert registry_scans.call_count == 2
+
+
+async def test_a_rename_with_a_new_balance_is_written_once_and_right(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mock_sequence_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    written: list[tuple[str, str]] = []
+
+    @callback
+    def record(event: Event[Any]) -> None:
+        if event.data["entity_id"] == GROCERIES:
+            state = event.data["new_state"]
+            written.append((state.state, state.attributes["friendly_name"]))
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, record)
+    payload = load_payload()
+    payload["data"]["accounts"][0]["name"] = "Food"
+    payload["data"]["accounts"][0]["balance"]["amountInDollars"] = 400.01
+    answer(mock_sequence_client, payload)
+    await poll(hass, freezer)
+    # The renamed device makes Home Assistant rewrite the state first: with the new balance.
+    assert written == [("400.01", "Food Balance")]

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -131,8 +131,18 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
         self._record_success()
         data = self._select_accounts(snapshot)
         self._fire_balance_events(data)
-        self._sync_devices(data)
         return data
+
+    @callback
+    def async_update_listeners(self) -> None:
+        """Follow a good poll in the device registry, then update the entities.
+
+        The devices are synced here, once the new data is in ``self.data``: an entity whose
+        device is renamed rewrites its state at once, and must show the new balance then.
+        """
+        if self.last_update_success:
+            self._sync_devices(self.data)
+        super().async_update_listeners()
 
     def _record_failure(self, err: SequenceError) -> None:
         self.last_error_kind = error_key(err)

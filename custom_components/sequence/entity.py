@@ -105,10 +105,23 @@ class SequenceAccountEntity(SequenceCoordinatorEntity):
         )
 
     @callback
+    def _async_write_ha_state(self) -> None:
+        """Write from the latest data, also when Home Assistant writes by itself.
+
+        A renamed device makes Home Assistant rewrite the state (for the new name) before the
+        poll's update reaches this entity; it must show the new balance, not the previous one.
+        """
+        self._take_account()
+        super()._async_write_ha_state()
+
+    @callback
     def _handle_coordinator_update(self) -> None:
         """Take the account's new data, if the poll returned it, then write the state."""
-        self.account = self.coordinator.data.accounts.get(self.account_id, self.account)
+        self._take_account()
         super()._handle_coordinator_update()
+
+    def _take_account(self) -> None:
+        self.account = self.coordinator.data.accounts.get(self.account_id, self.account)
 
     def _state_key(self) -> object:
         """Availability and the account (a frozen model): cheap to compare, once per account.
