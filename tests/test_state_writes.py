@@ -12,7 +12,11 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.sequence.api import SequenceConnectionError, parse_accounts_payload
+from custom_components.sequence.api import (
+    SequenceAuthError,
+    SequenceConnectionError,
+    parse_accounts_payload,
+)
 from custom_components.sequence.const import DEFAULT_SCAN_INTERVAL
 
 from .conftest import load_payload
@@ -218,3 +222,20 @@ async def test_a_rename_with_a_new_balance_is_written_once_and_right(
     await poll(hass, freezer)
     # The renamed device makes Home Assistant rewrite the state first: with the new balance.
     assert written == [("400.01", "Food Balance")]
+
+
+async def test_error_kind_follows_the_failure_during_an_outage(
+    hass: HomeAssistant,
+    writes: Writes,
+    mock_sequence_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    mock_sequence_client.async_get_accounts.side_effect = SequenceConnectionError("down")
+    await poll(hass, freezer)
+    assert hass.states.get(API_PROBLEM).attributes["error_kind"] == "cannot_connect"
+    writes.take()
+
+    mock_sequence_client.async_get_accounts.side_effect = SequenceAuthError("revoked")
+    await poll(hass, freezer)
+    assert hass.states.get(API_PROBLEM).attributes["error_kind"] == "invalid_auth"
+    assert writes.take() == {API_PROBLEM}  # the balances stay unavailable, unwritten

@@ -100,6 +100,7 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
         self.last_success_at: datetime | None = None
         self.last_error_kind: str | None = None
         self._unexpected_responses = 0
+        self._kind_changed_while_failing = False
         self._synced_names: dict[str, str] | None = None
         """Account names at the last device sync that found every account's device."""
 
@@ -145,8 +146,14 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
         super().async_update_listeners()
 
     def _record_failure(self, err: SequenceError) -> None:
-        self.last_error_kind = error_key(err)
-        if self.last_error_kind != "unexpected_response":
+        kind = error_key(err)
+        # Home Assistant updates the entities only when a poll's success changes; another kind
+        # of failure during an outage must still reach the API-problem sensor.
+        self._kind_changed_while_failing = (
+            not self.last_update_success and kind != self.last_error_kind
+        )
+        self.last_error_kind = kind
+        if kind != "unexpected_response":
             return
         self._unexpected_responses += 1
         if self._unexpected_responses == UNEXPECTED_RESPONSE_ISSUE_THRESHOLD:
@@ -159,6 +166,13 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
                 translation_key=ISSUE_UNEXPECTED_RESPONSE,
                 translation_placeholders={"count": str(self._unexpected_responses)},
             )
+
+    @callback
+    def _async_refresh_finished(self) -> None:
+        """Tell the entities about a new kind of failure while polls keep failing."""
+        if self._kind_changed_while_failing:
+            self._kind_changed_while_failing = False
+            self.async_update_listeners()
 
     def _record_success(self) -> None:
         self.last_success_at = dt_util.utcnow()
