@@ -8,16 +8,25 @@ from unittest.mock import MagicMock, patch
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.sequence.api import (
     SequenceAuthError,
     SequenceConnectionError,
+    SequenceResponseError,
     parse_accounts_payload,
 )
-from custom_components.sequence.const import DEFAULT_SCAN_INTERVAL
+from custom_components.sequence.const import DEFAULT_SCAN_INTERVAL, DOMAIN
+from custom_components.sequence.coordinator import (
+    ISSUE_UNEXPECTED_RESPONSE,
+    UNEXPECTED_RESPONSE_ISSUE_THRESHOLD,
+)
 
 from .conftest import load_payload
 
@@ -239,3 +248,23 @@ async def test_error_kind_follows_the_failure_during_an_outage(
     await poll(hass, freezer)
     assert hass.states.get(API_PROBLEM).attributes["error_kind"] == "invalid_auth"
     assert writes.take() == {API_PROBLEM}  # the balances stay unavailable, unwritten
+
+
+async def test_a_reload_clears_a_repair_issue_raised_before_it(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mock_sequence_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    good = mock_sequence_client.async_get_accounts.return_value
+    mock_sequence_client.async_get_accounts.side_effect = SequenceResponseError("odd")
+    for _ in range(UNEXPECTED_RESPONSE_ISSUE_THRESHOLD):
+        await poll(hass, freezer)
+    assert issue_registry.async_get_issue(DOMAIN, ISSUE_UNEXPECTED_RESPONSE) is not None
+
+    answer(mock_sequence_client, load_payload())
+    assert mock_sequence_client.async_get_accounts.return_value == good
+    await hass.config_entries.async_reload(init_integration.entry_id)  # e.g. reauthentication
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, ISSUE_UNEXPECTED_RESPONSE) is None

@@ -177,7 +177,8 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
     def _record_success(self) -> None:
         self.last_success_at = dt_util.utcnow()
         self.last_error_kind = None
-        if self._unexpected_responses >= UNEXPECTED_RESPONSE_ISSUE_THRESHOLD:
+        # Also on this coordinator's first success: the issue may predate a reload.
+        if self.data is None or self._unexpected_responses >= UNEXPECTED_RESPONSE_ISSUE_THRESHOLD:
             ir.async_delete_issue(self.hass, DOMAIN, ISSUE_UNEXPECTED_RESPONSE)
         self._unexpected_responses = 0
 
