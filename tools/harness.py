@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 import contextlib
 from dataclasses import dataclass, field
 import gc
-import logging
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
@@ -29,6 +28,7 @@ from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, frame, translation
 from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.storage import Store
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_test_home_assistant,
@@ -45,7 +45,6 @@ ANCHOR_ID = min(account.id for account in seed_accounts())
 """The entry's unique id: the smallest account id (what the config flow would pick)."""
 HUB_ENTITIES = 6
 """Entities besides the balances: three totals, last update, API problem, refresh button."""
-LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,11 +129,6 @@ class LoopExceptions:
 
     contexts: list[dict[str, Any]] = field(default_factory=list)
 
-    def handler(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-        """Record, then let the default handler log it."""
-        self.contexts.append(context)
-        loop.default_exception_handler(context)
-
 
 @contextlib.contextmanager
 def capture_loop_exceptions() -> Iterator[LoopExceptions]:
@@ -164,10 +158,14 @@ async def home_assistant(config_dir: Path | None = None) -> AsyncIterator[HomeAs
     On exit: loaded config entries are unloaded (as the fixture does, to catch what an unload
     leaves behind), then the core is stopped.
     """
-    # As the harness's session fixture does: resolve without zeroconf (only 127.0.0.1 is used).
+    # As the harness's fixtures do: resolve without zeroconf (only 127.0.0.1 is used), and no
+    # files read or written (the registries start empty).
     resolver = AsyncResolver()
     resolver.real_close = resolver.close  # type: ignore[attr-defined] # what HA closes at stop
-    with patch("homeassistant.helpers.aiohttp_client._async_make_resolver", return_value=resolver):
+    with (
+        patch("homeassistant.helpers.aiohttp_client._async_make_resolver", return_value=resolver),
+        memory_storage(),
+    ):
         async with async_test_home_assistant(
             config_dir=str(config_dir) if config_dir else None
         ) as hass:
@@ -179,6 +177,30 @@ async def home_assistant(config_dir: Path | None = None) -> AsyncIterator[HomeAs
             finally:
                 await unload_entries(hass)
                 await hass.async_stop(force=True)
+
+
+@contextlib.contextmanager
+def memory_storage() -> Iterator[dict[str, Any]]:
+    """Storage in a dict: nothing is read from files, saves are kept in memory (last one only).
+
+    The harness's ``mock_storage`` records every save in a mock's call history, which grows
+    with each registry save and would show up as memory growth in a long soak.
+    """
+    saved: dict[str, Any] = {}
+
+    async def load(store: Store[Any]) -> None:
+        return None
+
+    async def write(store: Store[Any], data: dict[str, Any]) -> None:
+        if "data_func" in data:
+            data["data"] = data.pop("data_func")()
+        saved[store.key] = data
+
+    with (
+        patch.object(Store, "_async_load_data", load),
+        patch.object(Store, "_async_write_data", write),
+    ):
+        yield saved
 
 
 async def unload_entries(hass: HomeAssistant) -> None:
