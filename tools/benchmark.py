@@ -86,9 +86,10 @@ class PollTiming:
     parse: float
     """Body to models: JSON decoding and parsing into accounts."""
     coordinator: float
-    """The coordinator's work after parsing: options filter, events, device sync."""
+    """The coordinator's work after parsing: options filter, balance events."""
     entities: float
-    """Listener dispatch: every entity's update and state write."""
+    """Listener dispatch: the device sync (a no-op while no account appeared, left or was
+    renamed), then every entity's update and state write."""
     cpu: float
     """Response received to the last listener done: the integration's cost of one poll."""
     wall: float
