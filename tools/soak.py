@@ -215,8 +215,11 @@ class SoakReport:
     recoveries: int = 0
     """Good polls right after one or more failed ones (entities checked right there)."""
     max_outage_s: float = 0.0
-    """Longest virtual time from a first failed poll to the good poll that ended it."""
+    """Longest virtual time from a first failed poll to the good poll that ended it, when no
+    one had to act: the time to recover by itself (fault length, Retry-After, interval)."""
     max_outage_polls: int = 0
+    max_reauth_outage_s: float = 0.0
+    """The same for outages ended by entering a token again (the user's delay included)."""
     reauths: int = 0
     retry_after_checked: int = 0
     writes_checked: int = 0
@@ -619,13 +622,19 @@ class Soak:
         if ir.async_get(self.hass).async_get_issue(DOMAIN, ISSUE_UNEXPECTED_RESPONSE):
             self.report.problem("the unexpected-response repair issue outlived a good poll")
 
-    def _recovered(self, arrived: float) -> None:
-        if self.outage_since is not None:
-            self.report.recoveries += 1
-            self.report.max_outage_s = max(self.report.max_outage_s, arrived - self.outage_since)
-            self.report.max_outage_polls = max(self.report.max_outage_polls, self.outage_polls)
-            self.outage_since = None
-            self.outage_polls = 0
+    def _recovered(self, arrived: float, *, by_reauth: bool = False) -> None:
+        if self.outage_since is None:
+            return
+        report = self.report
+        report.recoveries += 1
+        outage = arrived - self.outage_since
+        if by_reauth:
+            report.max_reauth_outage_s = max(report.max_reauth_outage_s, outage)
+        else:
+            report.max_outage_s = max(report.max_outage_s, outage)
+            report.max_outage_polls = max(report.max_outage_polls, self.outage_polls)
+        self.outage_since = None
+        self.outage_polls = 0
 
     def _failed_poll(self, arrived: float, pending: Pending) -> None:
         self.report.failed_polls += 1
@@ -682,7 +691,7 @@ class Soak:
         if self.entry.data[CONF_API_TOKEN] != token:
             self.report.problem("the new token was not stored")
         self._check_reauth_flows(expect=False)
-        self._recovered(time.time())  # by the reload's first poll
+        self._recovered(time.time(), by_reauth=True)  # the reload's first poll
         self._check_entities()
 
     # -- what the entities show ------------------------------------------------------------
@@ -901,9 +910,10 @@ def summary(report: SoakReport) -> str:
         ),
         f"faults: {faults}",
         (
-            f"recoveries {report.recoveries}, max outage {report.max_outage_s:.0f} s "
-            f"({report.max_outage_polls} polls), reauthentications {report.reauths}, "
-            f"Retry-After checked {report.retry_after_checked}"
+            f"recoveries {report.recoveries}, longest outage {report.max_outage_s:.0f} s "
+            f"({report.max_outage_polls} polls; {report.max_reauth_outage_s:.0f} s when ended "
+            f"by reauthentication), reauthentications {report.reauths}, Retry-After checked "
+            f"{report.retry_after_checked}"
         ),
         (
             f"balance writes checked {report.writes_checked}, entity checks "
