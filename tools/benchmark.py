@@ -40,7 +40,6 @@ from homeassistant.const import __version__ as ha_version
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
-from custom_components.sequence.api import AccountsSnapshot, SequenceRemoteClient
 from custom_components.sequence.coordinator import SequenceCoordinator, SequenceData
 from tools.harness import (
     API_MODES,
@@ -112,28 +111,26 @@ class PollTimer:
     nothing in the integration is changed for this.
     """
 
-    def __init__(self, coordinator: SequenceCoordinator) -> None:
-        """Wrap the client's exchange and parse, and the coordinator's update and dispatch."""
+    def __init__(self, coordinator: SequenceCoordinator, mode: ApiMode) -> None:
+        """Wrap the client's exchange and fetch, and the coordinator's update and dispatch."""
         self._marks: dict[str, tuple[float, float]] = {}
         self._stack = contextlib.ExitStack()
         mark = self._mark
-        post = SequenceRemoteClient._async_post  # noqa: SLF001 - timing its boundary
-        get_accounts = SequenceRemoteClient.async_get_accounts
+        exchange = getattr(mode.client, mode.exchange)
+        fetch = getattr(mode.client, mode.fetch)
         update_data = coordinator._async_update_data  # noqa: SLF001 - timing its boundary
         update_listeners = coordinator.async_update_listeners
 
-        async def timed_post(
-            client: SequenceRemoteClient, path: str
-        ) -> tuple[int, str | None, bytes]:
+        async def timed_exchange(*args: object, **kwargs: object) -> object:
             mark("request")
             try:
-                return await post(client, path)
+                return await exchange(*args, **kwargs)
             finally:
                 mark("response")
 
-        async def timed_get_accounts(client: SequenceRemoteClient) -> AccountsSnapshot:
+        async def timed_fetch(*args: object, **kwargs: object) -> object:
             try:
-                return await get_accounts(client)
+                return await fetch(*args, **kwargs)
             finally:
                 mark("parsed")
 
@@ -151,8 +148,8 @@ class PollTimer:
                 mark("dispatched")
 
         for owner, name, wrapper in (
-            (SequenceRemoteClient, "_async_post", timed_post),
-            (SequenceRemoteClient, "async_get_accounts", timed_get_accounts),
+            (mode.client, mode.exchange, timed_exchange),
+            (mode.client, mode.fetch, timed_fetch),
             (coordinator, "_async_update_data", timed_update_data),
             (coordinator, "async_update_listeners", timed_update_listeners),
         ):
@@ -322,7 +319,7 @@ async def measure(
         gc.collect()
         rss_after = _rss_mib()
         balances = balance_entity_ids(hass, run.entry.entry_id)
-        timer = PollTimer(run.entry.runtime_data)
+        timer = PollTimer(run.entry.runtime_data, mode)
         writes = WriteProbe(hass)
         unchanged: list[PollSample] = []
         changed: list[PollSample] = []

@@ -34,6 +34,7 @@ from pytest_homeassistant_custom_component.common import (
     async_test_home_assistant,
 )
 
+from custom_components.sequence.api import SequenceRemoteClient
 from custom_components.sequence.const import CONF_API_TOKEN, CONF_BASE_URL, DOMAIN
 from tools.simulator.__main__ import bind, url
 from tools.simulator.app import build_app
@@ -49,9 +50,21 @@ HUB_ENTITIES = 6
 
 @dataclass(frozen=True, slots=True)
 class ApiMode:
-    """How the integration reaches Sequence in one mode, and how to count its poll requests."""
+    """How the integration reaches Sequence in one mode: what to time, what to count.
+
+    A Platform API mode is one more instance (its client, methods, path and routes, and the
+    entry data that selects it), added to ``API_MODES``.
+    """
 
     name: str
+    client: type
+    """The client class the integration builds in this mode."""
+    exchange: str
+    """Its method that sends one request and reads the answer (timed as the network part)."""
+    fetch: str
+    """Its method that returns the parsed accounts (the exchange, then parsing)."""
+    poll_path: str
+    """The path a poll requests (where the soak injects its own faults)."""
     poll_routes: frozenset[str]
     """Simulator routes (``Simulator.requests`` keys) that a poll's requests go to."""
 
@@ -60,7 +73,14 @@ class ApiMode:
         return {CONF_API_TOKEN: token, CONF_BASE_URL: base_url}
 
 
-REMOTE = ApiMode("remote", frozenset({"POST /accounts"}))
+REMOTE = ApiMode(
+    name="remote",
+    client=SequenceRemoteClient,
+    exchange="_async_post",
+    fetch="async_get_accounts",
+    poll_path="/accounts",
+    poll_routes=frozenset({"POST /accounts"}),
+)
 API_MODES: Mapping[str, ApiMode] = {mode.name: mode for mode in (REMOTE,)}
 
 

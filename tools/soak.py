@@ -286,9 +286,10 @@ class Injector:
     arrival (in virtual time) and any request that will stall.
     """
 
-    def __init__(self, simulator: Simulator) -> None:
-        """Nothing armed."""
+    def __init__(self, simulator: Simulator, path: str) -> None:
+        """Nothing armed; ``path`` is what a poll requests."""
         self.simulator = simulator
+        self.path = path
         self.armed: Kind | None = None
         self.left = 0
         self.count = 0
@@ -308,7 +309,7 @@ class Injector:
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Count the request, then answer it with the armed fault or let the simulator."""
-        if request.path != "/accounts":
+        if request.path != self.path:
             return await handler(request)
         self.count += 1
         self.arrived.append(time.time())
@@ -386,7 +387,7 @@ class Soak:
         )
         self.bank: Bank = make_bank(config.accounts, seed=config.seed, clock=time.time)
         self.simulator = Simulator.create(self.bank)
-        self.injector = Injector(self.simulator)
+        self.injector = Injector(self.simulator, config.mode.poll_path)
         self.token_index = 0
         self.entry: MockConfigEntry | None = None
         self.entities: dict[str, str] = {}
