@@ -62,6 +62,9 @@ FAKE_SECRETS = (
     "DO_NOT_LEAK",
     "tok-live-5f2a9c0e77d1",
     "tok-probe-31c9",
+    "soak-token-a-91d7e2",  # tools/soak.py
+    "soak-token-b-4c08f6",
+    "bench-token-0c41",  # tools/benchmark.py
 )
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -126,6 +126,9 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
         self.last_success_at: datetime | None = None
         self.last_error_kind: str | None = None
         self._unexpected_responses = 0
+        self._kind_changed_while_failing = False
+        self._synced_names: dict[str, str] | None = None
+        """Account names at the last device sync that found every account's device."""
 
     def async_register_hub(self) -> None:
         """Register the entry's "Sequence" hub device, which account devices link to."""
@@ -156,12 +159,28 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
         self._record_success()
         data = self._select_accounts(snapshot)
         self._fire_balance_events(data)
-        self._sync_devices(data)
         return data
 
+    @callback
+    def async_update_listeners(self) -> None:
+        """Follow a good poll in the device registry, then update the entities.
+
+        The devices are synced here, once the new data is in ``self.data``: an entity whose
+        device is renamed rewrites its state at once, and must show the new balance then.
+        """
+        if self.last_update_success:
+            self._sync_devices(self.data)
+        super().async_update_listeners()
+
     def _record_failure(self, err: SequenceError) -> None:
-        self.last_error_kind = error_key(err)
-        if self.last_error_kind != "unexpected_response":
+        kind = error_key(err)
+        # Home Assistant updates the entities only when a poll's success changes; another kind
+        # of failure during an outage must still reach the API-problem sensor.
+        self._kind_changed_while_failing = (
+            not self.last_update_success and kind != self.last_error_kind
+        )
+        self.last_error_kind = kind
+        if kind != "unexpected_response":
             return
         self._unexpected_responses += 1
         if self._unexpected_responses == UNEXPECTED_RESPONSE_ISSUE_THRESHOLD:
@@ -175,10 +194,18 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
                 translation_placeholders={"count": str(self._unexpected_responses)},
             )
 
+    @callback
+    def _async_refresh_finished(self) -> None:
+        """Tell the entities about a new kind of failure while polls keep failing."""
+        if self._kind_changed_while_failing:
+            self._kind_changed_while_failing = False
+            self.async_update_listeners()
+
     def _record_success(self) -> None:
         self.last_success_at = dt_util.utcnow()
         self.last_error_kind = None
-        if self._unexpected_responses >= UNEXPECTED_RESPONSE_ISSUE_THRESHOLD:
+        # Also on this coordinator's first success: the issue may predate a reload.
+        if self.data is None or self._unexpected_responses >= UNEXPECTED_RESPONSE_ISSUE_THRESHOLD:
             ir.async_delete_issue(self.hass, DOMAIN, ISSUE_UNEXPECTED_RESPONSE)
         self._unexpected_responses = 0
 
@@ -223,8 +250,13 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
     def _sync_devices(self, data: SequenceData) -> None:
         """Remove devices of accounts that are gone (or excluded); follow renames.
 
-        Runs only after a successful poll, so a failed poll never removes anything.
+        Runs only after a successful poll, so a failed poll never removes anything. While the
+        accounts and their names stay those of a sync that found every account's device, the
+        registry already matches and is not scanned again (a scan is O(devices) per poll).
         """
+        names = {account_id: account.name for account_id, account in data.accounts.items()}
+        if names == self._synced_names:
+            return
         registry = dr.async_get(self.hass)
         entry = self.config_entry
         wanted = {
@@ -232,6 +264,7 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
             for account_id, account in data.accounts.items()
         }
         hub = hub_device_identifier(entry)
+        found = 0
         for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
             identifier = next((ident for ident in device.identifiers if ident[0] == DOMAIN), None)
             if identifier is None or identifier == hub:
@@ -240,5 +273,9 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
             if account is None:
                 LOGGER.debug("Removing the device of an account Sequence no longer returns")
                 registry.async_remove_device(device.id)
-            elif device.name != account.name:
+                continue
+            found += 1
+            if device.name != account.name:
                 registry.async_update_device(device.id, name=account.name)
+        # A device still to be created (its entity is being added) gets checked next poll.
+        self._synced_names = names if found == len(wanted) else None

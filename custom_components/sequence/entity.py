@@ -31,12 +31,47 @@ def device_model(account: Account) -> str:
     return model
 
 
-class SequenceHubEntity[CoordinatorT: SequenceCoordinator | SequenceActivityCoordinator](
+_NOTHING_WRITTEN = object()
+
+
+class SequenceCoordinatorEntity[CoordinatorT: SequenceCoordinator | SequenceActivityCoordinator](
     CoordinatorEntity[CoordinatorT]
 ):
-    """An entity of the entry's "Sequence" hub device (totals, health, activity)."""
+    """Base of every Sequence entity: a poll writes its state only when what it shows changed.
+
+    Without this, every poll rewrote every entity's state (a ``state_reported`` event each), so a
+    poll where nothing changed cost one write per account.
+    """
 
     _attr_has_entity_name = True
+    _written_key: object = _NOTHING_WRITTEN
+
+    def _state_key(self) -> object:
+        """Everything the written state depends on; while it is equal, a poll writes nothing.
+
+        By default the state and attributes Home Assistant would write, which is right for any
+        entity; classes with an instance per account return something cheaper to compare.
+        """
+        return self._async_calculate_state()
+
+    @callback
+    def _async_write_ha_state(self) -> None:
+        """Write, and remember what was written, whoever asked (a poll, a rename, an add)."""
+        key = self._state_key()
+        super()._async_write_ha_state()
+        self._written_key = key
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write the state, unless it is the one last written."""
+        if self._state_key() != self._written_key:
+            super()._handle_coordinator_update()
+
+
+class SequenceHubEntity[CoordinatorT: SequenceCoordinator | SequenceActivityCoordinator](
+    SequenceCoordinatorEntity[CoordinatorT]
+):
+    """An entity of the entry's "Sequence" hub device (totals, health, activity)."""
 
     def __init__(self, coordinator: CoordinatorT, description: EntityDescription) -> None:
         """Attach the entity to the hub device."""
@@ -52,10 +87,8 @@ SequenceEntity = SequenceHubEntity[SequenceCoordinator]
 """A hub entity that reads the accounts coordinator."""
 
 
-class SequenceAccountEntity(CoordinatorEntity[SequenceCoordinator]):
-    """An entity of one Sequence account's device."""
-
-    _attr_has_entity_name = True
+class SequenceAccountEntity(SequenceCoordinatorEntity[SequenceCoordinator]):
+    """An entity of one Sequence account's device; what it shows derives from the account."""
 
     def __init__(
         self,
@@ -89,10 +122,30 @@ class SequenceAccountEntity(CoordinatorEntity[SequenceCoordinator]):
         )
 
     @callback
+    def _async_write_ha_state(self) -> None:
+        """Write from the latest data, also when Home Assistant writes by itself.
+
+        A renamed device makes Home Assistant rewrite the state (for the new name) before the
+        poll's update reaches this entity; it must show the new balance, not the previous one.
+        """
+        self._take_account()
+        super()._async_write_ha_state()
+
+    @callback
     def _handle_coordinator_update(self) -> None:
         """Take the account's new data, if the poll returned it, then write the state."""
-        self.account = self.coordinator.data.accounts.get(self.account_id, self.account)
+        self._take_account()
         super()._handle_coordinator_update()
+
+    def _take_account(self) -> None:
+        self.account = self.coordinator.data.accounts.get(self.account_id, self.account)
+
+    def _state_key(self) -> object:
+        """Availability and the account (a frozen model): cheap to compare, once per account.
+
+        Balances are exact cents, so equal amounts also have equal text.
+        """
+        return self.available, self.account
 
     @property
     def available(self) -> bool:

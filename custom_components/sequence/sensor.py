@@ -266,35 +266,41 @@ class SequenceAccountSensor(SequenceAccountEntity, SensorEntity):
 
 
 class SequenceTotalSensor(SequenceEntity, SensorEntity):
-    """A sum over the included accounts (Decimal, exact to the cent)."""
+    """A sum over the included accounts (Decimal, exact to the cent), computed once per poll."""
 
     entity_description: SequenceTotalDescription
 
-    def _members(self) -> list[Account]:
-        member = self.entity_description.member_fn
-        return [account for account in self.coordinator.data.accounts.values() if member(account)]
+    def __init__(
+        self, coordinator: SequenceCoordinator, description: SequenceTotalDescription
+    ) -> None:
+        """Describe the total, summed from the current data."""
+        super().__init__(coordinator, description)
+        self._summarize()
 
-    @property
-    def native_value(self) -> Decimal:
-        """Accounts without a balance are left out (and counted in the attributes)."""
-        sign = self.entity_description.sign_fn
-        return sum(
-            (
-                account.balance * sign(account)
-                for account in self._members()
-                if account.balance is not None
-            ),
-            Decimal("0.00"),
-        )
-
-    @property
-    def extra_state_attributes(self) -> dict[str, int]:
-        """How many accounts the total covers, and how many had no balance."""
-        members = self._members()
-        return {
-            "account_count": len(members),
-            "accounts_without_balance": sum(account.balance is None for account in members),
+    def _summarize(self) -> None:
+        """Accounts without a balance are left out of the sum (and counted)."""
+        member, sign = self.entity_description.member_fn, self.entity_description.sign_fn
+        total = Decimal("0.00")
+        count = without_balance = 0
+        for account in self.coordinator.data.accounts.values():
+            if not member(account):
+                continue
+            count += 1
+            if account.balance is None:
+                without_balance += 1
+            else:
+                total += account.balance * sign(account)
+        self._attr_native_value = total
+        self._attr_extra_state_attributes = {
+            "account_count": count,
+            "accounts_without_balance": without_balance,
         }
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Sum the new data, then write if the total or its counts changed."""
+        self._summarize()
+        super()._handle_coordinator_update()
 
 
 class SequenceLastUpdateSensor(SequenceEntity, SensorEntity):
