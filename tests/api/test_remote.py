@@ -34,7 +34,7 @@ from custom_components.sequence.api import (
     normalize_token,
     parse_accounts_payload,
 )
-from custom_components.sequence.api.remote import parse_retry_after
+from custom_components.sequence.api.transport import parse_retry_after
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 

@@ -59,8 +59,10 @@ from .transport import (
     Secret,
     decode_json,
     describe_non_json,
+    normalize_credential,
     parse_retry_after,
     read_capped,
+    strip_bearer,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -87,36 +89,18 @@ ROUTE_PERMISSIONS: Final = {
 }
 """Every route this client calls and the permission it needs (the spec's ``x-required-scope``)."""
 
-_BEARER_PREFIX: Final = re.compile(r"bearer(?:\s+|$)", re.IGNORECASE)
-_KEY_CHARACTERS: Final = re.compile(r"[\x21-\x7e]+")
 _ERROR_CODE: Final = re.compile(r"[A-Z_]{1,64}")
 _PERMISSION_NAME: Final = re.compile(r"\b(" + "|".join(Permission) + r")\b")
-
-
-def _strip_bearer(raw: str) -> str:
-    credential = raw.strip()
-    if match := _BEARER_PREFIX.match(credential):
-        credential = credential[match.end() :]
-    return credential
 
 
 def normalize_api_key(raw: str) -> str:
     """Return the API key as it goes after ``Bearer `` in the ``Authorization`` header.
 
-    Strips surrounding whitespace and one pasted ``Bearer`` prefix (any case, any spacing).
-
     Raises:
-        ValueError: the key is empty, or contains whitespace or characters that cannot be sent
-            in an HTTP header. The message never contains the key.
+        ValueError: the key is empty or cannot be sent in a header (see
+            :func:`.transport.normalize_credential`). The message never contains the key.
     """
-    key = _strip_bearer(raw)
-    if not key:
-        msg = "the API key is empty"
-        raise ValueError(msg)
-    if not _KEY_CHARACTERS.fullmatch(key):
-        msg = "the API key contains spaces or characters that cannot be sent in a header"
-        raise ValueError(msg)
-    return key
+    return normalize_credential(raw, "API key")
 
 
 def detect_credential_kind(raw: str) -> CredentialKind:
@@ -128,7 +112,7 @@ def detect_credential_kind(raw: str) -> CredentialKind:
     Sequence does not document. A wrong guess is cheap to catch: each credential is then
     validated against its API, and the other API refuses it with 401.
     """
-    return "api_key" if _strip_bearer(raw).startswith(API_KEY_PREFIX) else "access_token"
+    return "api_key" if strip_bearer(raw).startswith(API_KEY_PREFIX) else "access_token"
 
 
 def _format_timestamp(when: datetime) -> str:

@@ -16,10 +16,7 @@ Guarantees the rest of the integration relies on:
 
 import asyncio
 from collections import Counter
-from datetime import UTC, datetime
 from decimal import Decimal
-from email.utils import parsedate_to_datetime
-import json
 import logging
 import math
 import re
@@ -36,6 +33,17 @@ from .errors import (
     SequenceResponseError,
 )
 from .models import Account, AccountKind, AccountsSnapshot, to_cents
+from .transport import (
+    MISSING,
+    NOT_JSON,
+    Secret,
+    decode_json,
+    describe_non_json,
+    json_type,
+    normalize_credential,
+    parse_retry_after,
+    read_capped,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -49,57 +57,23 @@ MAX_ABS_DOLLARS: Final = Decimal(10) ** 15
 """Balances at or beyond this many dollars are rejected as nonsense (and would not fit
 ``to_cents``' 28-digit precision much further up)."""
 
-_BEARER_PREFIX: Final = re.compile(r"bearer(?:\s+|$)", re.IGNORECASE)
-_TOKEN_CHARACTERS: Final = re.compile(r"[\x21-\x7e]+")
 _ERROR_CODE: Final = re.compile(r"[A-Z_]{1,64}")
-_DELTA_SECONDS: Final = re.compile(r"[0-9]{1,12}")
 _AUTH_ERROR_CODES: Final = frozenset({"INVALID_ACCESS_TOKEN", "INVALID_API_SECRET"})
 _KINDS: Final = {
     "Pod": AccountKind.POD,
     "Income Source": AccountKind.INCOME_SOURCE,
     "Account": AccountKind.EXTERNAL,
 }
-_CHUNK_SIZE: Final = 64 * 1024
-_JSON_TYPE_NAMES: Final = (  # bool before int: True is an int to Python, not to JSON
-    (bool, "boolean"),
-    (int | float, "number"),
-    (str, "string"),
-    (list, "array"),
-    (dict, "object"),
-)
-_JSON_TYPE_OF_CLASS: Final[dict[type, str]] = {
-    type(None): "null",
-    bool: "boolean",
-    int: "number",
-    float: "number",
-    str: "string",
-    list: "array",
-    dict: "object",
-}
-"""What ``json.loads`` returns, by exact class: one lookup instead of a chain of isinstance."""
-_MISSING: Final = object()
-_NOT_JSON: Final = object()
 
 
 def normalize_token(raw: str) -> str:
     """Return the access token as it goes after ``Bearer `` in the header.
 
-    Strips surrounding whitespace and one pasted ``Bearer`` prefix (any case, any spacing).
-
     Raises:
-        ValueError: the token is empty, or contains whitespace or characters that cannot be
-            sent in an HTTP header. The message never contains the token.
+        ValueError: the token is empty or cannot be sent in a header (see
+            :func:`.transport.normalize_credential`). The message never contains the token.
     """
-    token = raw.strip()
-    if match := _BEARER_PREFIX.match(token):
-        token = token[match.end() :]
-    if not token:
-        msg = "the access token is empty"
-        raise ValueError(msg)
-    if not _TOKEN_CHARACTERS.fullmatch(token):
-        msg = "the access token contains spaces or characters that cannot be sent in a header"
-        raise ValueError(msg)
-    return token
+    return normalize_credential(raw, "access token")
 
 
 def parse_accounts_payload(payload: object) -> AccountsSnapshot:
@@ -134,22 +108,22 @@ def parse_accounts_payload(payload: object) -> AccountsSnapshot:
     accounts whose ``balance`` is an object.
     """
     if not isinstance(payload, dict):
-        _shape_error(f"the response is {_json_type(payload)}, not an object")
+        _shape_error(f"the response is {json_type(payload)}, not an object")
     if "data" not in payload:
         _shape_error("data is missing")
     data = payload["data"]
     if not isinstance(data, dict):
-        _shape_error(f"data is {_json_type(data)}, not an object")
+        _shape_error(f"data is {json_type(data)}, not an object")
     if "accounts" not in data:
         if "balances" in data:
             _shape_error("unexpected shape: data.balances without data.accounts")
         _shape_error("data.accounts is missing")
     raw_accounts = data["accounts"]
     if not isinstance(raw_accounts, list):
-        _shape_error(f"data.accounts is {_json_type(raw_accounts)}, not an array")
+        _shape_error(f"data.accounts is {json_type(raw_accounts)}, not an array")
     errors = data.get("errors")
     if errors is not None and not isinstance(errors, list):
-        _shape_error(f"data.errors is {_json_type(errors)}, not an array")
+        _shape_error(f"data.errors is {json_type(errors)}, not an array")
 
     shapes: dict[str, Counter[str]] = {path: Counter() for path in FIELD_PATHS}
     accounts: dict[str, Account] = {}
@@ -162,18 +136,6 @@ def parse_accounts_payload(payload: object) -> AccountsSnapshot:
     return AccountsSnapshot(
         accounts=accounts, field_shapes={path: dict(shapes[path]) for path in FIELD_PATHS}
     )
-
-
-class _Secret:
-    """Holds the token so that no ``repr`` of the client or of its attributes shows it."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: str) -> None:
-        self.value = value
-
-    def __repr__(self) -> str:
-        return "<redacted>"
 
 
 class SequenceRemoteClient:
@@ -206,7 +168,7 @@ class SequenceRemoteClient:
             msg = "max_response_bytes must be positive"
             raise ValueError(msg)
         self._session = session
-        self._token = _Secret(normalize_token(token))
+        self._token = Secret(normalize_token(token))
         self._base_url = base_url
         self._request_timeout = request_timeout
         self._max_response_bytes = max_response_bytes
@@ -225,13 +187,10 @@ class SequenceRemoteClient:
             SequenceResponseError: any other status, or a body that is not the documented JSON.
         """
         status, retry_after, body = await self._async_post("/accounts")
-        try:
-            payload: object = json.loads(body, parse_constant=_reject_constant)
-        except ValueError, RecursionError:
-            payload = _NOT_JSON
+        payload = decode_json(body)
         _raise_for_status(status, retry_after, payload)
-        if payload is _NOT_JSON:
-            raise SequenceResponseError(_describe_non_json(body))
+        if payload is NOT_JSON:
+            raise SequenceResponseError(describe_non_json(body))
         snapshot = parse_accounts_payload(payload)
         _LOGGER.debug("Sequence returned %d accounts", len(snapshot.accounts))
         return snapshot
@@ -251,7 +210,7 @@ class SequenceRemoteClient:
                 asyncio.timeout(self._request_timeout),
                 self._session.post(url, data=b"{}", headers=headers, allow_redirects=False) as resp,
             ):
-                body = await _read_capped(resp, self._max_response_bytes)
+                body = await read_capped(resp, self._max_response_bytes)
                 result = resp.status, resp.headers.get("Retry-After"), body
         except SequenceError as err:  # the body was too large
             failure = err
@@ -281,30 +240,6 @@ class SequenceRemoteClient:
         raise failure
 
 
-async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
-    """Read the body in chunks, refusing more than ``limit`` bytes whatever the headers say."""
-    declared = response.content_length
-    if declared is not None and declared > limit:
-        _too_large(limit)
-    body = bytearray()
-    async for chunk in response.content.iter_chunked(_CHUNK_SIZE):
-        body += chunk
-        if len(body) > limit:
-            _too_large(limit)
-    return bytes(body)
-
-
-def _too_large(limit: int) -> NoReturn:
-    msg = f"response larger than {limit} bytes"
-    raise SequenceResponseError(msg)
-
-
-def _reject_constant(name: str) -> NoReturn:
-    """Refuse ``NaN`` and ``Infinity``, which Python's json module accepts by default."""
-    msg = f"{name} is not JSON"
-    raise ValueError(msg)
-
-
 def _raise_for_status(status: int, retry_after: str | None, payload: object) -> None:
     """Raise the error a non-success answer (or a success carrying an auth error) means."""
     code = _error_code(payload)
@@ -330,63 +265,25 @@ def _error_code(payload: object) -> str | None:
     return None
 
 
-def _describe_non_json(body: bytes) -> str:
-    """Say what kind of not-JSON the body is, without quoting any of it."""
-    stripped = body.strip()
-    if not stripped:
-        return "the response body is empty"
-    if stripped.startswith(b"<"):
-        return "the response is HTML, not JSON"
-    return "the response body is not valid JSON"
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP-date.
-
-    A date in the past gives 0. Absent or unparsable values give None.
-    """
-    if value is None:
-        return None
-    value = value.strip()
-    if _DELTA_SECONDS.fullmatch(value):
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except TypeError, ValueError, OverflowError, IndexError:
-        return None
-    if when.tzinfo is None:  # "-0000" means UTC with unknown origin
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
 def _shape_error(reason: str) -> NoReturn:
     msg = f"invalid accounts response: {reason}"
     raise SequenceResponseError(msg)
 
 
-def _json_type(value: object) -> str:
-    """The JSON type name of a decoded value (or ``"missing"``), never the value itself."""
-    if (name := _JSON_TYPE_OF_CLASS.get(type(value))) is not None:
-        return name
-    if value is _MISSING:
-        return "missing"
-    return next((name for kind, name in _JSON_TYPE_NAMES if isinstance(value, kind)), "unsupported")
-
-
 def _parse_account(raw: object, where: str, shapes: dict[str, Counter[str]]) -> Account:
     if not isinstance(raw, dict):
-        _shape_error(f"{where} is {_json_type(raw)}, not an object")
-    raw_id = raw.get("id", _MISSING)
-    raw_name = raw.get("name", _MISSING)
-    raw_type = raw.get("type", _MISSING)
-    raw_balance = raw.get("balance", _MISSING)
+        _shape_error(f"{where} is {json_type(raw)}, not an object")
+    raw_id = raw.get("id", MISSING)
+    raw_name = raw.get("name", MISSING)
+    raw_type = raw.get("type", MISSING)
+    raw_balance = raw.get("balance", MISSING)
     for path, value in (
         ("id", raw_id),
         ("name", raw_name),
         ("type", raw_type),
         ("balance", raw_balance),
     ):
-        shapes[path][_json_type(value)] += 1
+        shapes[path][json_type(value)] += 1
 
     account_id = _parse_id(raw_id, f"{where}.id")
     kind, type_name = _parse_type(raw_type, f"{where}.type")
@@ -402,12 +299,12 @@ def _parse_account(raw: object, where: str, shapes: dict[str, Counter[str]]) -> 
 
 
 def _parse_id(value: object, where: str) -> str:
-    if value is _MISSING:
+    if value is MISSING:
         _shape_error(f"{where} is missing")
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, str):
-        _shape_error(f"{where} is {_json_type(value)}, not a string")
+        _shape_error(f"{where} is {json_type(value)}, not a string")
     if not value.strip():
         _shape_error(f"{where} is empty")
     return value
@@ -415,10 +312,10 @@ def _parse_id(value: object, where: str) -> str:
 
 def _optional_string(value: object, where: str) -> str | None:
     """A string, or None for null/missing; any other type is a shape error."""
-    if value is None or value is _MISSING:
+    if value is None or value is MISSING:
         return None
     if not isinstance(value, str):
-        _shape_error(f"{where} is {_json_type(value)}, not a string")
+        _shape_error(f"{where} is {json_type(value)}, not a string")
     return value
 
 
@@ -435,14 +332,14 @@ def _parse_type(value: object, where: str) -> tuple[AccountKind, str]:
 def _parse_balance(
     value: object, where: str, shapes: dict[str, Counter[str]]
 ) -> tuple[Decimal | None, str | None]:
-    if value is None or value is _MISSING:
+    if value is None or value is MISSING:
         return None, None
     if not isinstance(value, dict):
-        _shape_error(f"{where} is {_json_type(value)}, not an object")
-    amount = value.get("amountInDollars", _MISSING)
-    error = value.get("error", _MISSING)
-    shapes["balance.amountInDollars"][_json_type(amount)] += 1
-    shapes["balance.error"][_json_type(error)] += 1
+        _shape_error(f"{where} is {json_type(value)}, not an object")
+    amount = value.get("amountInDollars", MISSING)
+    error = value.get("error", MISSING)
+    shapes["balance.amountInDollars"][json_type(amount)] += 1
+    shapes["balance.error"][json_type(error)] += 1
     error_text = _optional_string(error, f"{where}.error")
     return (
         _parse_dollars(amount, f"{where}.amountInDollars"),
@@ -451,10 +348,10 @@ def _parse_balance(
 
 
 def _parse_dollars(value: object, where: str) -> Decimal | None:
-    if value is None or value is _MISSING:
+    if value is None or value is MISSING:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        _shape_error(f"{where} is {_json_type(value)}, not a number")
+        _shape_error(f"{where} is {json_type(value)}, not a number")
     if isinstance(value, float):
         if not math.isfinite(value):
             _shape_error(f"{where} is not a finite number")
