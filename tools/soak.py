@@ -922,7 +922,8 @@ def summary(report: SoakReport) -> str:
         ),
         (
             f"memory after warm-up: +{memory[0]} KiB at the middle, +{memory[1]} KiB at the "
-            f"end ({report.memory_second_half_b_per_poll} B per poll in the second half)"
+            f"end ({report.memory_second_half_b_per_poll} B per poll in the second half"
+            f"{'' if report.polls >= MEMORY_VERDICT_POLLS else '; not judged'})"
         ),
         f"problems: {len(report.problems)}",
     ]
