@@ -200,8 +200,11 @@ async def async_setup_entry(
     """Add the hub sensors now, and every account's sensors as their accounts appear."""
     coordinator = entry.runtime_data.coordinator
     totals = TOTAL_DESCRIPTIONS
+    # The Remote API has none of the details: skip checking them for every account every poll.
+    details: tuple[SequenceAccountSensorDescription, ...] = ()
     if entry.data.get(CONF_CREDENTIAL_KIND) == KIND_API_KEY:
         totals += PLATFORM_TOTAL_DESCRIPTIONS
+        details = DETAIL_DESCRIPTIONS
     hub: list[SensorEntity] = [
         SequenceTotalSensor(coordinator, description) for description in totals
     ]
@@ -222,7 +225,7 @@ async def async_setup_entry(
         known.difference_update({key for key in known if key[0] not in accounts})
         new: list[SequenceAccountSensor] = []
         for account in accounts.values():
-            for description in (balance_description(account), *DETAIL_DESCRIPTIONS):
+            for description in (balance_description(account), *details):
                 if (account.id, description.key) in known or not description.exists_fn(account):
                     continue
                 known.add((account.id, description.key))
