@@ -23,6 +23,7 @@ from custom_components.sequence.api import (
     SequencePlatformClient,
     SequenceRateLimitError,
     SequenceResponseError,
+    SequenceServerError,
     TransferDirection,
     detect_credential_kind,
 )
@@ -318,7 +319,7 @@ async def test_first_failure_cancels_the_rest(server: Client, fake: FakePlatform
     fake.overrides[f"{PREFIX}/accounts/acct-0002"] = respond(
         500, {"error": {"code": "UNEXPECTED_ERROR", "message": "x"}}
     )
-    with pytest.raises(SequenceResponseError, match="HTTP 500, UNEXPECTED_ERROR"):
+    with pytest.raises(SequenceServerError, match="HTTP 500, UNEXPECTED_ERROR"):
         await make_client(server, max_concurrency=2).async_get_accounts()
     await asyncio.sleep(0.05)
     assert fake.counts["detail"] < 12
@@ -414,16 +415,23 @@ async def test_limiter_shared_by_two_clients(
         (
             500,
             {"error": {"code": "UNEXPECTED_ERROR", "message": "x"}},
-            SequenceResponseError,
-            "HTTP 500, UNEXPECTED_ERROR",
+            SequenceServerError,
+            "unavailable (HTTP 500, UNEXPECTED_ERROR)",
         ),
         (
             500,
             {"error": {"code": "lower case", "message": 3}},
-            SequenceResponseError,
-            "answered HTTP 500",
+            SequenceServerError,
+            "unavailable (HTTP 500)",
         ),
-        (500, {"error": "flat"}, SequenceResponseError, "answered HTTP 500"),
+        (500, {"error": "flat"}, SequenceServerError, "unavailable (HTTP 500)"),
+        (
+            400,
+            {"error": {"code": "BAD_REQUEST", "message": "x"}},
+            SequenceResponseError,
+            "HTTP 400",
+        ),
+        (405, None, SequenceResponseError, "answered HTTP 405"),
         (
             403,
             {"error": {"code": "RULE_DEACTIVATED", "message": "x"}},
@@ -443,6 +451,48 @@ async def test_error_statuses(
     assert type(caught.value) is error_type
     assert caught.value.__cause__ is None
     assert caught.value.__context__ is None
+
+
+OUTAGE_BODIES = {
+    "no-body": b"",
+    "json": b'{"error": {"code": "INTERNAL", "message": "boom"}}',
+    "html": b"<!DOCTYPE html><html><body>502 Bad Gateway</body></html>",
+}
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 507, 599])
+@pytest.mark.parametrize("raw", OUTAGE_BODIES.values(), ids=OUTAGE_BODIES.keys())
+@pytest.mark.parametrize("path", ["/accounts", "/accounts/acct-0001", "/transfers"])
+async def test_every_5xx_is_an_outage(
+    server: Client, fake: FakePlatform, status: int, raw: bytes, path: str
+) -> None:
+    fake.add_accounts(1)
+    fake.overrides[f"{PREFIX}{path}"] = respond(status, raw=raw)
+    client = make_client(server)
+
+    async def poll_everything() -> None:
+        await client.async_get_transfers(since=None)  # lists the accounts first
+        await client.async_get_accounts()
+
+    with pytest.raises(SequenceServerError) as caught:
+        await poll_everything()
+    assert str(caught.value).startswith(f"Sequence is unavailable (HTTP {status}")
+    assert isinstance(caught.value, SequenceConnectionError)
+    assert not isinstance(caught.value, SequenceResponseError)
+    assert caught.value.__context__ is None
+
+
+async def test_an_outage_keeps_its_retry_after_but_blocks_nothing(
+    server: Client, fake: FakePlatform, clock: VirtualClock
+) -> None:
+    fake.add_accounts(1)
+    fake.overrides[f"{PREFIX}/accounts"] = respond(503, raw=b"", headers={"Retry-After": "90"})
+    client = make_client(server, clock)
+    with pytest.raises(SequenceServerError) as caught:
+        await client.async_list_accounts()
+    assert caught.value.retry_after == 90
+    del fake.overrides[f"{PREFIX}/accounts"]
+    assert len(await client.async_list_accounts()) == 1  # only a 429 holds requests back
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from .errors import (
     SequencePermissionError,
     SequenceRateLimitError,
     SequenceResponseError,
+    SequenceServerError,
 )
 from .models import (
     Account,
@@ -44,6 +45,7 @@ __all__ = [
     "SequenceRateLimitError",
     "SequenceRemoteClient",
     "SequenceResponseError",
+    "SequenceServerError",
     "Transfer",
     "TransferDirection",
     "detect_credential_kind",

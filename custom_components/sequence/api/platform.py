@@ -42,6 +42,7 @@ from .errors import (
     SequencePermissionError,
     SequenceRateLimitError,
     SequenceResponseError,
+    SequenceServerError,
 )
 from .limiter import RequestLimiter
 from .models import Account, AccountsSnapshot, Permission, PermissionCheck, Transfer
@@ -362,14 +363,13 @@ class SequencePlatformClient:
             self._raise_if_blocked()  # a 429 may have come in while this one waited
             status, retry_after, body = await self._exchange(route, path, params)
         payload = decode_json(body)
+        delay = parse_retry_after(retry_after)
         if status == 429:  # noqa: PLR2004 - the HTTP status is the clearest name
-            delay = parse_retry_after(retry_after)
             self._blocked_until = self._limiter.clock() + (
                 DEFAULT_RATE_LIMIT_PAUSE if delay is None else delay
             )
-            raise _error_for(status, payload, route, delay)
         if not 200 <= status < 300:  # noqa: PLR2004 - the 2xx range
-            raise _error_for(status, payload, route, None)
+            raise _error_for(status, payload, route, delay)
         if payload is NOT_JSON:
             raise SequenceResponseError(describe_non_json(body))
         return payload
@@ -428,7 +428,12 @@ async def _gather_all[T](coroutines: Iterable[Coroutine[Any, Any, T]]) -> list[T
 def _error_for(
     status: int, payload: object, route: str, retry_after: float | None
 ) -> SequenceError:
-    """The error a non-2xx answer means, from its status and ``{"error": {code, message}}``."""
+    """The error a non-2xx answer means, from its status and ``{"error": {code, message}}``.
+
+    401: the key. 403 ``ACCESS_DENIED``: a permission. 429: rate limited. 5xx: an outage.
+    Anything else (400, 404, 405, a redirect, another 403 code, ...) is a response error: the
+    request this version sends is no longer what Sequence accepts.
+    """
     code: str | None = None
     message: str | None = None
     if isinstance(payload, dict) and isinstance(error := payload.get("error"), dict):
@@ -450,4 +455,6 @@ def _error_for(
         return SequenceRateLimitError(
             f"Sequence is rate limiting requests ({detail})", retry_after=retry_after
         )
+    if 500 <= status <= 599:  # noqa: PLR2004 - the 5xx range
+        return SequenceServerError(f"Sequence is unavailable ({detail})", retry_after=retry_after)
     return SequenceResponseError(f"Sequence answered {detail}")
