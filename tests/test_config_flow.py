@@ -18,6 +18,7 @@ from custom_components.sequence.api import (
     SequenceConnectionError,
     SequenceRateLimitError,
     SequenceResponseError,
+    SequenceServerError,
     parse_accounts_payload,
 )
 from custom_components.sequence.const import (
@@ -96,6 +97,7 @@ async def test_user_flow_accepts_loopback_http(
         (SequenceAuthError("refused"), CONF_API_TOKEN, "invalid_auth"),
         (SequenceConnectionError("down"), "base", "cannot_connect"),
         (SequenceRateLimitError("slow", retry_after=30), "base", "rate_limited"),
+        (SequenceServerError("HTTP 503"), "base", "unavailable"),
         (SequenceResponseError("odd"), "base", "unexpected_response"),
         (RuntimeError("boom"), "base", "unknown"),
     ],

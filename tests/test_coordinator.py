@@ -21,9 +21,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.sequence.api import (
     SequenceAuthError,
     SequenceConnectionError,
-    SequenceError,
     SequenceRateLimitError,
     SequenceResponseError,
+    SequenceServerError,
     parse_accounts_payload,
 )
 from custom_components.sequence.const import (
@@ -33,10 +33,7 @@ from custom_components.sequence.const import (
     EVENT_BALANCE_DECREASED,
     EVENT_BALANCE_INCREASED,
 )
-from custom_components.sequence.coordinator import (
-    UNEXPECTED_RESPONSE_ISSUE_THRESHOLD,
-    error_key,
-)
+from custom_components.sequence.coordinator import UNEXPECTED_RESPONSE_ISSUE_THRESHOLD
 
 from .conftest import ANCHOR_ID, load_payload
 
@@ -52,20 +49,6 @@ async def poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
 def answer(client: MagicMock, payload: dict[str, Any]) -> None:
     client.async_get_accounts.side_effect = None
     client.async_get_accounts.return_value = parse_accounts_payload(payload)
-
-
-@pytest.mark.parametrize(
-    ("error", "key"),
-    [
-        (SequenceAuthError("x"), "invalid_auth"),
-        (SequenceRateLimitError("x"), "rate_limited"),
-        (SequenceConnectionError("x"), "cannot_connect"),
-        (SequenceResponseError("x"), "unexpected_response"),
-        (SequenceError("x"), "unexpected_response"),
-    ],
-)
-def test_error_key(error: SequenceError, key: str) -> None:
-    assert error_key(error) == key
 
 
 @pytest.mark.usefixtures("init_integration")
@@ -228,6 +211,46 @@ async def test_other_errors_do_not_count_towards_the_repair_issue(
     for _ in range(UNEXPECTED_RESPONSE_ISSUE_THRESHOLD + 1):
         await poll(hass, freezer)
     assert issue_registry.async_get_issue(DOMAIN, "unexpected_response") is None
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_an_outage_is_called_an_outage_and_never_an_api_change(
+    hass: HomeAssistant,
+    mock_sequence_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    mock_sequence_client.async_get_accounts.side_effect = SequenceServerError("HTTP 503")
+    for _ in range(4 * UNEXPECTED_RESPONSE_ISSUE_THRESHOLD):
+        await poll(hass, freezer)
+    problem = hass.states.get("binary_sensor.sequence_api_problem")
+    assert problem.state == "on"
+    assert problem.attributes["error_kind"] == "unavailable"
+    assert hass.states.get(GROCERIES).state == STATE_UNAVAILABLE
+    assert issue_registry.async_get_issue(DOMAIN, "unexpected_response") is None
+
+
+async def test_outages_between_unreadable_answers_neither_count_nor_reset(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mock_sequence_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Three unreadable 2xx answers since the last good poll raise the repair, outages or not."""
+    client = mock_sequence_client.async_get_accounts
+    for error in (SequenceResponseError("odd"), SequenceServerError("HTTP 500")) * 2:
+        client.side_effect = error
+        await poll(hass, freezer)
+    assert issue_registry.async_get_issue(DOMAIN, "unexpected_response") is None
+    problem = hass.states.get("binary_sensor.sequence_api_problem")
+    assert problem.attributes["error_kind"] == "unavailable"
+    client.side_effect = SequenceResponseError("odd")
+    await poll(hass, freezer)
+    assert issue_registry.async_get_issue(DOMAIN, "unexpected_response") is not None
+    assert hass.states.get("binary_sensor.sequence_api_problem").attributes["error_kind"] == (
+        "unexpected_response"
+    )
 
 
 async def capture_events(hass: HomeAssistant) -> list[Event]:

@@ -41,6 +41,7 @@ from custom_components.sequence.api.platform import ROUTE_PERMISSIONS
 from custom_components.sequence.binary_sensor import API_PROBLEM_DESCRIPTION
 from custom_components.sequence.button import REFRESH_DESCRIPTION
 from custom_components.sequence.const import CONF_ACTIVITY, CONF_BALANCE_EVENTS, DOMAIN
+from custom_components.sequence.errors import ERROR_KINDS
 from custom_components.sequence.sensor import (
     BALANCE_DESCRIPTIONS,
     DETAIL_DESCRIPTIONS,
@@ -424,9 +425,7 @@ def test_documented_value_lists_match_the_code() -> None:
     error_kinds = re.search(r"`error_kind` attribute: ([^.]+)\.", README)
     assert error_kinds
     states = STRINGS["entity"]["binary_sensor"]["api_problem"]["state_attributes"]["error_kind"]
-    assert (
-        set(code_spans(error_kinds.group(1))) == set(states["state"]) == set(STRINGS["exceptions"])
-    )
+    assert set(code_spans(error_kinds.group(1))) == set(states["state"]) == set(ERROR_KINDS)
     bullets = re.split(r"\n(?=- )", section_of(README, "### Events"))
     for field, values in (("account_type", AccountKind), ("direction", TransferDirection)):
         bullet = next(item for item in bullets if item.startswith(f"- `{field}` is"))

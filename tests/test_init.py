@@ -12,6 +12,7 @@ from custom_components.sequence.api import (
     SequenceConnectionError,
     SequenceRateLimitError,
     SequenceResponseError,
+    SequenceServerError,
 )
 from custom_components.sequence.const import DOMAIN
 
@@ -45,6 +46,7 @@ async def test_setup_uses_the_stored_credential(
         (SequenceConnectionError("down"), ConfigEntryState.SETUP_RETRY),
         (SequenceRateLimitError("slow", retry_after=60), ConfigEntryState.SETUP_RETRY),
         (SequenceResponseError("odd"), ConfigEntryState.SETUP_RETRY),
+        (SequenceServerError("HTTP 502"), ConfigEntryState.SETUP_RETRY),
         (SequenceAuthError("refused"), ConfigEntryState.SETUP_ERROR),
     ],
 )
@@ -63,3 +65,16 @@ async def test_setup_failures(
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     reauth = [flow for flow in flows if flow["context"]["source"] == SOURCE_REAUTH]
     assert bool(reauth) is isinstance(error, SequenceAuthError)
+
+
+async def test_an_outage_at_setup_is_the_entrys_status(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, mock_sequence_client: MagicMock
+) -> None:
+    """Devices & services shows the translated reason while Home Assistant retries the setup."""
+    mock_sequence_client.async_get_accounts.side_effect = SequenceServerError("HTTP 503")
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert mock_config_entry.error_reason_translation_domain == DOMAIN
+    assert mock_config_entry.error_reason_translation_key == "unavailable"

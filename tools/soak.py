@@ -156,8 +156,8 @@ class Kind(StrEnum):
 
 
 ERROR_KIND = {
-    Kind.SERVER_ERROR: "unexpected_response",
-    Kind.BAD_GATEWAY: "unexpected_response",
+    Kind.SERVER_ERROR: "unavailable",
+    Kind.BAD_GATEWAY: "unavailable",
     Kind.TRUNCATED: "unexpected_response",
     Kind.WRONG_SHAPE: "unexpected_response",
     Kind.TIMEOUT: "cannot_connect",

@@ -16,16 +16,15 @@ from homeassistant.util import dt as dt_util
 
 from .api import (
     Permission,
-    SequenceAuthError,
     SequenceError,
     SequencePermissionError,
     SequencePlatformClient,
-    SequenceRateLimitError,
     Transfer,
     TransferDirection,
 )
 from .const import ACTIVITY_INTERVAL, DOMAIN, EVENT_TRANSFER, LOGGER
-from .coordinator import SequenceConfigEntry, SequenceCoordinator, error_key
+from .coordinator import SequenceConfigEntry, SequenceCoordinator
+from .errors import required_wait, update_error
 
 FAILED_STATUSES = frozenset({"ERROR", "INCOMPLETE", "CANCELLED"})
 """Transfers in these states moved no money: they are left out of the month's summary."""
@@ -90,10 +89,8 @@ class SequenceActivityCoordinator(DataUpdateCoordinator[ActivitySummary]):
         self._fire_events(transfers)
         return self._summarize(transfers, month_start)
 
-    def _failure(self, err: SequenceError) -> Exception:
-        key = error_key(err)
-        if isinstance(err, SequenceAuthError):
-            return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key=key)
+    def _failure(self, err: SequenceError) -> ConfigEntryAuthFailed | UpdateFailed:
+        """A missing permission is a repair, not a reauthentication."""
         if isinstance(err, SequencePermissionError):
             ir.async_create_issue(
                 self.hass,
@@ -107,8 +104,11 @@ class SequenceActivityCoordinator(DataUpdateCoordinator[ActivitySummary]):
                     "permission": Permission.READ_TRANSFERS.value,
                 },
             )
-        retry_after = err.retry_after if isinstance(err, SequenceRateLimitError) else None
-        return UpdateFailed(translation_domain=DOMAIN, translation_key=key, retry_after=retry_after)
+        return update_error(
+            err,
+            retry_after=required_wait(err),
+            permission_needs_reauth=False,  # balances work without READ_TRANSFERS
+        )
 
     def _fire_events(self, transfers: tuple[Transfer, ...]) -> None:
         """One event per transfer that is new or changed status since the last poll.

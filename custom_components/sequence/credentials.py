@@ -31,7 +31,7 @@ from .const import (
     LOGGER,
     PLATFORM_PATH,
 )
-from .coordinator import error_key
+from .errors import flow_error
 
 
 class CredentialError(Exception):
@@ -117,9 +117,7 @@ async def async_validate_credential(
     except ValueError as err:
         raise CredentialError("invalid_auth", CONF_API_TOKEN) from err
     except SequenceError as err:
-        key = error_key(err)
-        field = CONF_API_TOKEN if key in ("invalid_auth", "missing_permission") else "base"
-        raise CredentialError(key, field) from err
+        raise CredentialError(*flow_error(err)) from err
     except CredentialError:
         raise
     except Exception as err:
