@@ -1,11 +1,13 @@
 """Tests for setting up and unloading the integration."""
 
+from datetime import timedelta
 from unittest.mock import MagicMock
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.sequence.api import (
     SequenceAuthError,
@@ -78,3 +80,36 @@ async def test_an_outage_at_setup_is_the_entrys_status(
     assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
     assert mock_config_entry.error_reason_translation_domain == DOMAIN
     assert mock_config_entry.error_reason_translation_key == "unavailable"
+
+
+async def test_a_failed_first_poll_is_retried_by_home_assistants_setup_retry(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_sequence_client: MagicMock,
+    frozen_start: FrozenDateTimeFactory,
+) -> None:
+    """Before the entry is set up, Home Assistant ignores retry_after and retries the setup
+    itself after 5, 10, 20, ... seconds (at most 10 minutes); the backoff starts once it is."""
+    calls = mock_sequence_client.async_get_accounts
+    good = calls.return_value
+    calls.side_effect = SequenceServerError("HTTP 503")
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    for wait in (5, 10):
+        count = calls.await_count
+        await advance(hass, frozen_start, wait - 1)
+        assert calls.await_count == count
+        await advance(hass, frozen_start, 2)
+        assert calls.await_count == count + 1
+        assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    calls.side_effect = None
+    calls.return_value = good
+    await advance(hass, frozen_start, 21)
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+
+
+async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)  # setup retries run there

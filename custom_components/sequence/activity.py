@@ -22,6 +22,7 @@ from .api import (
     Transfer,
     TransferDirection,
 )
+from .backoff import FailureBackoff
 from .const import ACTIVITY_INTERVAL, DOMAIN, EVENT_TRANSFER, LOGGER
 from .coordinator import SequenceConfigEntry, SequenceCoordinator
 from .errors import required_wait, update_error
@@ -68,6 +69,7 @@ class SequenceActivityCoordinator(DataUpdateCoordinator[ActivitySummary]):
         )
         self.client = client
         self.accounts = accounts
+        self._backoff = FailureBackoff(ACTIVITY_INTERVAL)
         self._statuses: dict[str, str] = {}
         """Transfer id -> status, for the transfers of the current window."""
         self._pending_since: datetime | None = None
@@ -85,12 +87,13 @@ class SequenceActivityCoordinator(DataUpdateCoordinator[ActivitySummary]):
             )
         except SequenceError as err:
             raise self._failure(err) from err
+        self._backoff.succeeded()
         ir.async_delete_issue(self.hass, DOMAIN, missing_permission_issue_id(self.config_entry))
         self._fire_events(transfers)
         return self._summarize(transfers, month_start)
 
     def _failure(self, err: SequenceError) -> ConfigEntryAuthFailed | UpdateFailed:
-        """A missing permission is a repair, not a reauthentication."""
+        """Retry soon (1, 2, 5, 15, 30 minutes, then hourly); a missing permission is a repair."""
         if isinstance(err, SequencePermissionError):
             ir.async_create_issue(
                 self.hass,
@@ -106,7 +109,7 @@ class SequenceActivityCoordinator(DataUpdateCoordinator[ActivitySummary]):
             )
         return update_error(
             err,
-            retry_after=required_wait(err),
+            retry_after=self._backoff.failed(required_wait(err)),
             permission_needs_reauth=False,  # balances work without READ_TRANSFERS
         )
 

@@ -13,6 +13,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .api import Account, AccountKind, AccountsSnapshot, SequenceError
+from .backoff import FailureBackoff
 from .const import (
     CONF_ACCOUNT_KINDS,
     CONF_BALANCE_EVENTS,
@@ -94,6 +95,7 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
         self.last_success_at: datetime | None = None
         self.last_error: SequenceError | None = None
         """The client error of the last poll; None after a good poll."""
+        self._backoff = FailureBackoff(interval)
         self._unexpected_responses = 0
         self._kind_changed_while_failing = False
         self._synced_names: dict[str, str] | None = None
@@ -119,8 +121,9 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
     async def _async_update_data(self) -> SequenceData:
         """Fetch the accounts and map client errors to Home Assistant's.
 
-        A key that lost ``READ_ACCOUNTS`` needs replacing just like a revoked one: both start
-        reauthentication.
+        A failed poll is retried after 1, 2, 5, 15 and 30 minutes, then at the interval (see
+        :mod:`.backoff`). A key that lost ``READ_ACCOUNTS`` needs replacing just like a revoked
+        one: both start reauthentication.
         """
         try:
             snapshot = await self.source.async_fetch()
@@ -128,7 +131,7 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
             self._record_failure(err)
             raise update_error(
                 err,
-                retry_after=required_wait(err),
+                retry_after=self._backoff.failed(required_wait(err)),
                 permission_needs_reauth=True,
             ) from err
         self._record_success()
@@ -179,6 +182,7 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
     def _record_success(self) -> None:
         self.last_success_at = dt_util.utcnow()
         self.last_error = None
+        self._backoff.succeeded()
         # Also on this coordinator's first success: the issue may predate a reload.
         if self.data is None or self._unexpected_responses >= UNEXPECTED_RESPONSE_ISSUE_THRESHOLD:
             ir.async_delete_issue(self.hass, DOMAIN, ISSUE_UNEXPECTED_RESPONSE)

@@ -6,7 +6,7 @@ API-problem sensor's ``error_kind``. What differs between the callers is what ha
 
 * a coordinator starts reauthentication for a refused credential (and, for the accounts, a key
   that lost ``READ_ACCOUNTS``, which nothing else can fix), and otherwise fails the poll with a
-  ``retry_after`` chosen by the caller;
+  ``retry_after`` chosen by the caller (see :mod:`.backoff`);
 * a flow puts the kind on the form field it is about;
 * something the user asked for (the Refresh button now, money actions later) gets a translated
   error and never starts reauthentication: a missing permission says which one to add.
@@ -81,7 +81,7 @@ def required_wait(err: SequenceError) -> float | None:
 
 
 def update_error(
-    err: SequenceError, *, retry_after: float | None, permission_needs_reauth: bool
+    err: SequenceError, *, retry_after: float, permission_needs_reauth: bool
 ) -> ConfigEntryAuthFailed | UpdateFailed:
     """What a coordinator raises for a failed poll.
 
