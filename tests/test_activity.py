@@ -23,7 +23,9 @@ from custom_components.sequence.api import (
 )
 from custom_components.sequence.const import (
     ACTIVITY_INTERVAL,
+    CONF_ACCOUNT_KINDS,
     CONF_ACTIVITY,
+    CONF_EXCLUDED_ACCOUNTS,
     DOMAIN,
     EVENT_TRANSFER,
 )
@@ -266,3 +268,45 @@ async def test_activity_failing_at_setup_retries_a_minute_later(
     calls.return_value = good
     await next_poll_after(hass, frozen_start, calls, 60)
     assert hass.states.get(INCOMING).state == "3000.00"
+
+
+PAYCHECK = "0b1e8c6a-1111-4c1b-9f7e-000000000003"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {CONF_EXCLUDED_ACCOUNTS: [PAYCHECK]},
+        {CONF_ACCOUNT_KINDS: ["pod", "external", "unknown"]},
+    ],
+    ids=["excluded-account", "excluded-kind"],
+)
+async def test_what_the_options_leave_out_is_left_out_of_activity(
+    hass: HomeAssistant,
+    platform_config_entry: MockConfigEntry,
+    mock_platform_client: MagicMock,
+    frozen_start: FrozenDateTimeFactory,
+    options: dict[str, Any],
+) -> None:
+    """Paycheck is left out: its deposits neither count nor fire; a transfer out of it into
+    Groceries (included) still does. Sequence's answer is filtered too, not only the request."""
+    platform_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        platform_config_entry, options={CONF_ACTIVITY: True, **options}
+    )
+    await hass.config_entries.async_setup(platform_config_entry.entry_id)
+    await hass.async_block_till_done()
+    asked = mock_platform_client.async_get_transfers.call_args.kwargs["account_ids"]
+    assert PAYCHECK not in asked
+    assert len(asked) == 5
+    assert hass.states.get(INCOMING).state == "0.00"
+    assert hass.states.get(COUNT).state == "1"  # the pending rule transfer into Groceries
+
+    events = capture(hass)
+    transfers = list(load_transfers())
+    transfers[0] = replace(transfers[0], status="COMPLETE")  # Paycheck -> Groceries settles
+    deposit = replace(transfers[2], id="7a000000-0000-4000-8000-000000000007")  # into Paycheck
+    mock_platform_client.async_get_transfers.return_value = (deposit, *transfers)
+    await next_poll(hass, frozen_start)
+    assert [event.data["transfer_id"] for event in events] == [transfers[0].id]
+    assert hass.states.get(INCOMING).state == "0.00"

@@ -1,5 +1,8 @@
 """Activity (Platform API, opt-in): transfers polled hourly, events, and this month's summary.
 
+Only transfers that touch an account the options include count or fire an event: Sequence is
+asked about those accounts alone, and whatever else it returns is dropped.
+
 Needs the API key's ``READ_TRANSFERS`` permission. When it is missing, a repair issue tells the
 user how to fix it (grant it in Sequence, or switch activity off) and the accounts keep working.
 """
@@ -81,13 +84,17 @@ class SequenceActivityCoordinator(DataUpdateCoordinator[ActivitySummary]):
         since = month_start
         if self._pending_since is not None:
             since = min(since, self._pending_since)
+        included = self.accounts.data.accounts  # what the options leave out is left out here too
         try:
-            transfers = await self.client.async_get_transfers(
-                since=since, account_ids=self.accounts.data.snapshot.accounts
-            )
+            fetched = await self.client.async_get_transfers(since=since, account_ids=included)
         except SequenceError as err:
             raise self._failure(err) from err
         self._backoff.succeeded()
+        transfers = tuple(
+            transfer
+            for transfer in fetched
+            if transfer.source_id in included or transfer.destination_id in included
+        )
         ir.async_delete_issue(self.hass, DOMAIN, missing_permission_issue_id(self.config_entry))
         self._fire_events(transfers)
         return self._summarize(transfers, month_start)
