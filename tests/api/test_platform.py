@@ -27,7 +27,7 @@ from custom_components.sequence.api import (
     TransferDirection,
     detect_credential_kind,
 )
-from custom_components.sequence.api.limiter import RequestLimiter
+from custom_components.sequence.api.limiter import RequestBudget
 from custom_components.sequence.api.platform import MAX_PAGES, normalize_api_key
 from tests.api.platform_server import (
     PREFIX,
@@ -89,18 +89,20 @@ def clock() -> VirtualClock:
 def make_client(
     server: Client, clock: VirtualClock | None = None, **options: Any
 ) -> SequencePlatformClient:
-    limiter = None
+    """A client with a budget of its own (limits from ``options``, on ``clock`` when given)."""
+    limits = {key: options.pop(key) for key in BUDGET_OPTIONS if key in options}
     if clock is not None:
-        limiter = RequestLimiter(
-            options.pop("requests_per_minute", 60), clock=clock, sleep=clock.sleep
-        )
+        limits |= {"clock": clock, "sleep": clock.sleep}
     return SequencePlatformClient(
         server.session,
         f"Bearer {KEY}",
         base_url=str(server.make_url(PREFIX)),
-        limiter=limiter,
+        budget=RequestBudget(**limits),
         **options,
     )
+
+
+BUDGET_OPTIONS = ("requests_per_minute", "max_concurrency")
 
 
 def respond(
@@ -359,7 +361,7 @@ async def test_request_budget_at_200_accounts(
         server.session,
         KEY,
         base_url=str(server.make_url(PREFIX)),
-        limiter=RequestLimiter(60, clock=sim_clock, sleep=sim_clock.sleep),
+        budget=RequestBudget(60, clock=sim_clock, sleep=sim_clock.sleep),
     )
     started = sim_clock()
     snapshot = await client.async_get_accounts()
@@ -375,22 +377,33 @@ async def test_request_budget_at_200_accounts(
     assert max(sim_clock.slept) <= 60
 
 
-async def test_limiter_shared_by_two_clients(
+async def test_one_budget_shared_by_two_clients(
     server: Client, fake: FakePlatform, clock: VirtualClock
 ) -> None:
+    """Two clients of one key share the window and sit out each other's Retry-After."""
     fake.add_accounts(1)
-    limiter = RequestLimiter(2, clock=clock, sleep=clock.sleep)
-    first = SequencePlatformClient(
-        server.session, KEY, base_url=str(server.make_url(PREFIX)), limiter=limiter
-    )
-    second = SequencePlatformClient(
-        server.session, KEY, base_url=str(server.make_url(PREFIX)), limiter=limiter
+    budget = RequestBudget(2, clock=clock, sleep=clock.sleep)
+    first, second = (
+        SequencePlatformClient(
+            server.session, KEY, base_url=str(server.make_url(PREFIX)), budget=budget
+        )
+        for _ in range(2)
     )
     await first.async_get_account("acct-0001")
     await second.async_get_account("acct-0001")
     assert clock.slept == []
     await first.async_get_account("acct-0001")
     assert clock.slept == [60.0]
+
+    fake.overrides[f"{PREFIX}/accounts/acct-0001"] = respond(
+        429, raw=b"", headers={"Retry-After": "300"}
+    )
+    with pytest.raises(SequenceRateLimitError):
+        await first.async_get_account("acct-0001")
+    sent = len(fake.requests)
+    with pytest.raises(SequenceRateLimitError, match="300 s left"):
+        await second.async_list_accounts()
+    assert len(fake.requests) == sent
 
 
 # --- Errors -----------------------------------------------------------------------------------
@@ -1012,9 +1025,7 @@ def test_normalize_api_key() -> None:
     ("options", "message"),
     [
         ({"request_timeout": 0}, "request_timeout"),
-        ({"max_concurrency": 0}, "max_concurrency"),
         ({"max_response_bytes": 0}, "max_response_bytes"),
-        ({"requests_per_minute": 0}, "requests_per_minute"),
     ],
 )
 async def test_bad_options(options: dict[str, Any], message: str) -> None:

@@ -10,6 +10,7 @@ from .errors import (
     SequenceResponseError,
     SequenceServerError,
 )
+from .limiter import RequestBudget
 from .models import (
     Account,
     AccountKind,
@@ -36,6 +37,7 @@ __all__ = [
     "LiabilityDetails",
     "Permission",
     "PermissionCheck",
+    "RequestBudget",
     "SequenceAuthError",
     "SequenceConnectionError",
     "SequenceError",
