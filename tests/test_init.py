@@ -1,7 +1,7 @@
 """Tests for setting up and unloading the integration."""
 
 from datetime import timedelta
-from unittest.mock import MagicMock
+from unittest.mock import MagicMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
@@ -17,6 +17,7 @@ from custom_components.sequence.api import (
     SequenceServerError,
 )
 from custom_components.sequence.const import DOMAIN
+from custom_components.sequence.errors import update_error
 
 from .conftest import BASE_URL, TOKEN
 
@@ -107,6 +108,30 @@ async def test_a_failed_first_poll_is_retried_by_home_assistants_setup_retry(
     calls.return_value = good
     await advance(hass, frozen_start, 21)
     assert mock_config_entry.state is ConfigEntryState.LOADED
+
+
+@pytest.mark.parametrize(
+    ("error", "retry_after"),
+    [
+        (SequenceServerError("HTTP 503"), None),
+        (SequenceRateLimitError("slow", retry_after=90), 90),
+    ],
+)
+async def test_a_failed_first_poll_gets_only_the_wait_sequence_asked_for(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_sequence_client: MagicMock,
+    error: Exception,
+    retry_after: float | None,
+) -> None:
+    """Not the retry steps: Home Assistant's setup retry backs off by itself (and since
+    2026.11 waits at least the retry_after it is given)."""
+    mock_sequence_client.async_get_accounts.side_effect = error
+    mock_config_entry.add_to_hass(hass)
+    with patch("custom_components.sequence.coordinator.update_error", wraps=update_error) as mapped:
+        await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+    assert mapped.call_args.kwargs["retry_after"] == retry_after
 
 
 async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:

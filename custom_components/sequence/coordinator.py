@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
@@ -122,16 +122,21 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
         """Fetch the accounts and map client errors to Home Assistant's.
 
         A failed poll is retried after 1, 2, 5, 15 and 30 minutes, then at the interval (see
-        :mod:`.backoff`). A key that lost ``READ_ACCOUNTS`` needs replacing just like a revoked
-        one: both start reauthentication.
+        :mod:`.backoff`). The first poll, while the entry is being set up, is different: its
+        failure is Home Assistant's setup retry (5, 10, 20, ... seconds), which gets only the
+        wait Sequence asked for (2026.10 ignores it there, 2026.11 waits at least that long).
+        A key that lost ``READ_ACCOUNTS`` needs replacing just like a revoked one: both start
+        reauthentication.
         """
         try:
             snapshot = await self.source.async_fetch()
         except SequenceError as err:
             self._record_failure(err)
+            setting_up = self.config_entry.state is ConfigEntryState.SETUP_IN_PROGRESS
+            wait = required_wait(err)
             raise update_error(
                 err,
-                retry_after=self._backoff.failed(required_wait(err)),
+                retry_after=wait if setting_up else self._backoff.failed(wait),
                 permission_needs_reauth=True,
             ) from err
         self._record_success()

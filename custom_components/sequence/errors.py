@@ -81,14 +81,14 @@ def required_wait(err: SequenceError) -> float | None:
 
 
 def update_error(
-    err: SequenceError, *, retry_after: float, permission_needs_reauth: bool
+    err: SequenceError, *, retry_after: float | None, permission_needs_reauth: bool
 ) -> ConfigEntryAuthFailed | UpdateFailed:
     """What a coordinator raises for a failed poll.
 
     ``permission_needs_reauth``: a missing permission makes this coordinator useless until the
     credential is replaced (the accounts need ``READ_ACCOUNTS``), so it starts reauthentication
     like a refused credential. Otherwise the poll fails and Home Assistant polls again after
-    ``retry_after`` seconds.
+    ``retry_after`` seconds (None: at its usual time).
     """
     kind = error_kind(err)
     if kind == INVALID_AUTH or (kind == MISSING_PERMISSION and permission_needs_reauth):
