@@ -488,8 +488,13 @@ def refresh_during_outage(run: Run) -> None:
         return bool(state and state["attributes"].get("error_kind") == "unavailable")
 
     dev_instance.wait_for(api_problem_is_outage, timeout=30, what="the API problem sensor")
+    run.shot("outage-toast")
     run.simulator.scenario("ok")
+    # Back to the integration page, reloaded: the toast stays 10 s and would otherwise be the
+    # one the next step reads (and 2026.11 keeps the device page's Press button in the DOM).
     page.go_back()
+    page.reload()
+    expect(run.device_row("Sequence account")).to_be_visible()
 
 
 def refresh_with_revoked_token(run: Run) -> None:
