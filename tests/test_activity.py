@@ -1,8 +1,9 @@
 """Tests for activity: transfers polled hourly, events, the month's summary, permission repair."""
 
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
-from unittest.mock import MagicMock
+from unittest.mock import AsyncMock, MagicMock
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH
@@ -17,11 +18,14 @@ from custom_components.sequence.api import (
     SequenceAuthError,
     SequencePermissionError,
     SequenceRateLimitError,
+    SequenceServerError,
     Transfer,
 )
 from custom_components.sequence.const import (
     ACTIVITY_INTERVAL,
+    CONF_ACCOUNT_KINDS,
     CONF_ACTIVITY,
+    CONF_EXCLUDED_ACCOUNTS,
     DOMAIN,
     EVENT_TRANSFER,
 )
@@ -208,3 +212,101 @@ async def test_first_poll_failure_keeps_balances(
     await hass.async_block_till_done()
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
     assert hass.states.get(INCOMING).state == STATE_UNAVAILABLE  # no longer provided
+
+
+async def next_poll_after(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, calls: AsyncMock, seconds: float
+) -> None:
+    """Assert that the next transfers request comes ``seconds`` after the last."""
+    count = calls.await_count
+    freezer.tick(timedelta(seconds=seconds - 2))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert calls.await_count == count, f"polled before {seconds} s"
+    freezer.tick(timedelta(seconds=3))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert calls.await_count == count + 1, f"no poll {seconds} s later"
+
+
+async def test_failed_activity_polls_back_off_up_to_the_hour(
+    hass: HomeAssistant,
+    activity_entry: MockConfigEntry,
+    mock_platform_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    calls = mock_platform_client.async_get_transfers
+    good = calls.return_value
+    calls.side_effect = SequenceServerError("HTTP 500")
+    for minutes in (60, 1, 2, 5, 15, 30, 60, 60):
+        await next_poll_after(hass, freezer, calls, minutes * 60)
+    calls.side_effect = None
+    calls.return_value = good
+    await next_poll_after(hass, freezer, calls, 60 * 60)
+    assert hass.states.get(INCOMING).state == "3000.00"
+    calls.side_effect = SequenceServerError("HTTP 500")
+    await next_poll_after(hass, freezer, calls, 60 * 60)
+    await next_poll_after(hass, freezer, calls, 60)  # a success started the steps over
+
+
+async def test_activity_failing_at_setup_retries_a_minute_later(
+    hass: HomeAssistant,
+    platform_config_entry: MockConfigEntry,
+    mock_platform_client: MagicMock,
+    frozen_start: FrozenDateTimeFactory,
+) -> None:
+    """Activity's first poll is a plain refresh, so its retry_after holds from the start."""
+    calls = mock_platform_client.async_get_transfers
+    good = calls.return_value
+    calls.side_effect = SequenceServerError("HTTP 502")
+    platform_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(platform_config_entry, options={CONF_ACTIVITY: True})
+    await hass.config_entries.async_setup(platform_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(INCOMING).state == STATE_UNAVAILABLE
+    calls.side_effect = None
+    calls.return_value = good
+    await next_poll_after(hass, frozen_start, calls, 60)
+    assert hass.states.get(INCOMING).state == "3000.00"
+
+
+PAYCHECK = "0b1e8c6a-1111-4c1b-9f7e-000000000003"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {CONF_EXCLUDED_ACCOUNTS: [PAYCHECK]},
+        {CONF_ACCOUNT_KINDS: ["pod", "external", "unknown"]},
+    ],
+    ids=["excluded-account", "excluded-kind"],
+)
+async def test_what_the_options_leave_out_is_left_out_of_activity(
+    hass: HomeAssistant,
+    platform_config_entry: MockConfigEntry,
+    mock_platform_client: MagicMock,
+    frozen_start: FrozenDateTimeFactory,
+    options: dict[str, Any],
+) -> None:
+    """Paycheck is left out: its deposits neither count nor fire; a transfer out of it into
+    Groceries (included) still does. Sequence's answer is filtered too, not only the request."""
+    platform_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        platform_config_entry, options={CONF_ACTIVITY: True, **options}
+    )
+    await hass.config_entries.async_setup(platform_config_entry.entry_id)
+    await hass.async_block_till_done()
+    asked = mock_platform_client.async_get_transfers.call_args.kwargs["account_ids"]
+    assert PAYCHECK not in asked
+    assert len(asked) == 5
+    assert hass.states.get(INCOMING).state == "0.00"
+    assert hass.states.get(COUNT).state == "1"  # the pending rule transfer into Groceries
+
+    events = capture(hass)
+    transfers = list(load_transfers())
+    transfers[0] = replace(transfers[0], status="COMPLETE")  # Paycheck -> Groceries settles
+    deposit = replace(transfers[2], id="7a000000-0000-4000-8000-000000000007")  # into Paycheck
+    mock_platform_client.async_get_transfers.return_value = (deposit, *transfers)
+    await next_poll(hass, frozen_start)
+    assert [event.data["transfer_id"] for event in events] == [transfers[0].id]
+    assert hass.states.get(INCOMING).state == "0.00"

@@ -8,7 +8,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 import pytest
 
-from custom_components.sequence.api import SequenceConnectionError
+from custom_components.sequence.api import (
+    SequenceConnectionError,
+    SequencePermissionError,
+    SequenceServerError,
+)
 
 BUTTON = "button.sequence_refresh"
 
@@ -36,6 +40,30 @@ async def test_refresh_failure_is_translated(
     assert raised.value.translation_key == "cannot_connect"
     assert raised.value.translation_domain == "sequence"
     assert hass.states.get(BUTTON).state != "unavailable"
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_refresh_during_an_outage_says_so(
+    hass: HomeAssistant, mock_sequence_client: MagicMock
+) -> None:
+    mock_sequence_client.async_get_accounts.side_effect = SequenceServerError("HTTP 503")
+    with pytest.raises(HomeAssistantError) as raised:
+        await press(hass)
+    assert raised.value.translation_key == "unavailable"
+
+
+@pytest.mark.usefixtures("init_platform")
+async def test_refresh_without_read_accounts_names_the_permission(
+    hass: HomeAssistant, mock_platform_client: MagicMock
+) -> None:
+    """The poll starts reauthentication; the user who pressed is told what to add."""
+    mock_platform_client.async_list_accounts.side_effect = SequencePermissionError(
+        "denied", permission="READ_ACCOUNTS"
+    )
+    with pytest.raises(HomeAssistantError) as raised:
+        await press(hass)
+    assert raised.value.translation_key == "permission_not_granted"
+    assert raised.value.translation_placeholders == {"permission": "READ_ACCOUNTS"}
 
 
 async def test_refresh_lists_platform_accounts_afresh(

@@ -18,6 +18,7 @@ from custom_components.sequence.api import (
     SequenceConnectionError,
     SequenceRateLimitError,
     SequenceResponseError,
+    SequenceServerError,
     parse_accounts_payload,
 )
 from custom_components.sequence.const import (
@@ -96,6 +97,7 @@ async def test_user_flow_accepts_loopback_http(
         (SequenceAuthError("refused"), CONF_API_TOKEN, "invalid_auth"),
         (SequenceConnectionError("down"), "base", "cannot_connect"),
         (SequenceRateLimitError("slow", retry_after=30), "base", "rate_limited"),
+        (SequenceServerError("HTTP 503"), "base", "unavailable"),
         (SequenceResponseError("odd"), "base", "unexpected_response"),
         (RuntimeError("boom"), "base", "unknown"),
     ],
@@ -411,4 +413,5 @@ async def test_options_flow_for_an_api_key(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert init_platform.runtime_data.activity is not None
-    assert hass.states.get("sensor.sequence_incoming_this_month").state == "3000.00"
+    # The options leave Income Sources out, so Paycheck's deposits do not count.
+    assert hass.states.get("sensor.sequence_incoming_this_month").state == "0.00"

@@ -4,7 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 import logging
 from typing import Any
-from unittest.mock import MagicMock
+from unittest.mock import AsyncMock, MagicMock
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH
@@ -21,9 +21,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.sequence.api import (
     SequenceAuthError,
     SequenceConnectionError,
-    SequenceError,
     SequenceRateLimitError,
     SequenceResponseError,
+    SequenceServerError,
     parse_accounts_payload,
 )
 from custom_components.sequence.const import (
@@ -33,14 +33,12 @@ from custom_components.sequence.const import (
     EVENT_BALANCE_DECREASED,
     EVENT_BALANCE_INCREASED,
 )
-from custom_components.sequence.coordinator import (
-    UNEXPECTED_RESPONSE_ISSUE_THRESHOLD,
-    error_key,
-)
+from custom_components.sequence.coordinator import UNEXPECTED_RESPONSE_ISSUE_THRESHOLD
 
 from .conftest import ANCHOR_ID, load_payload
 
 GROCERIES = "sensor.sequence_groceries_balance"
+PLATFORM_GROCERIES = GROCERIES  # the Platform fixture names it the same
 
 
 async def poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
@@ -52,20 +50,6 @@ async def poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
 def answer(client: MagicMock, payload: dict[str, Any]) -> None:
     client.async_get_accounts.side_effect = None
     client.async_get_accounts.return_value = parse_accounts_payload(payload)
-
-
-@pytest.mark.parametrize(
-    ("error", "key"),
-    [
-        (SequenceAuthError("x"), "invalid_auth"),
-        (SequenceRateLimitError("x"), "rate_limited"),
-        (SequenceConnectionError("x"), "cannot_connect"),
-        (SequenceResponseError("x"), "unexpected_response"),
-        (SequenceError("x"), "unexpected_response"),
-    ],
-)
-def test_error_key(error: SequenceError, key: str) -> None:
-    assert error_key(error) == key
 
 
 @pytest.mark.usefixtures("init_integration")
@@ -228,6 +212,129 @@ async def test_other_errors_do_not_count_towards_the_repair_issue(
     for _ in range(UNEXPECTED_RESPONSE_ISSUE_THRESHOLD + 1):
         await poll(hass, freezer)
     assert issue_registry.async_get_issue(DOMAIN, "unexpected_response") is None
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_an_outage_is_called_an_outage_and_never_an_api_change(
+    hass: HomeAssistant,
+    mock_sequence_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    mock_sequence_client.async_get_accounts.side_effect = SequenceServerError("HTTP 503")
+    for _ in range(4 * UNEXPECTED_RESPONSE_ISSUE_THRESHOLD):
+        await poll(hass, freezer)
+    problem = hass.states.get("binary_sensor.sequence_api_problem")
+    assert problem.state == "on"
+    assert problem.attributes["error_kind"] == "unavailable"
+    assert hass.states.get(GROCERIES).state == STATE_UNAVAILABLE
+    assert issue_registry.async_get_issue(DOMAIN, "unexpected_response") is None
+
+
+async def test_outages_between_unreadable_answers_neither_count_nor_reset(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mock_sequence_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Three unreadable 2xx answers since the last good poll raise the repair, outages or not."""
+    client = mock_sequence_client.async_get_accounts
+    for error in (SequenceResponseError("odd"), SequenceServerError("HTTP 500")) * 2:
+        client.side_effect = error
+        await poll(hass, freezer)
+    assert issue_registry.async_get_issue(DOMAIN, "unexpected_response") is None
+    problem = hass.states.get("binary_sensor.sequence_api_problem")
+    assert problem.attributes["error_kind"] == "unavailable"
+    client.side_effect = SequenceResponseError("odd")
+    await poll(hass, freezer)
+    assert issue_registry.async_get_issue(DOMAIN, "unexpected_response") is not None
+    assert hass.states.get("binary_sensor.sequence_api_problem").attributes["error_kind"] == (
+        "unexpected_response"
+    )
+
+
+async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+
+async def next_poll_after(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, calls: AsyncMock, seconds: float
+) -> None:
+    """Assert that the next request comes ``seconds`` after the last (to within Home
+    Assistant's sub-second spread), and let it happen."""
+    count = calls.await_count
+    await advance(hass, freezer, seconds - 2)
+    assert calls.await_count == count, f"polled before {seconds} s"
+    await advance(hass, freezer, 3)
+    assert calls.await_count == count + 1, f"no poll {seconds} s later"
+
+
+MINUTES = 60
+HOURS = 60 * MINUTES
+
+
+@pytest.mark.usefixtures("init_platform")
+async def test_failed_polls_back_off_then_wait_the_interval_and_start_over_after_a_success(
+    hass: HomeAssistant, mock_platform_client: MagicMock, freezer: FrozenDateTimeFactory
+) -> None:
+    """An API key polls every 6 hours; after a failure it tries again within minutes."""
+    calls = mock_platform_client.async_get_accounts
+    good = calls.return_value
+    calls.side_effect = SequenceServerError("HTTP 503")
+    for wait in (6 * HOURS, 1 * MINUTES, 2 * MINUTES, 5 * MINUTES, 15 * MINUTES, 30 * MINUTES):
+        await next_poll_after(hass, freezer, calls, wait)
+    await next_poll_after(hass, freezer, calls, 6 * HOURS)  # the steps are used up
+
+    calls.side_effect = None
+    calls.return_value = good
+    await next_poll_after(hass, freezer, calls, 6 * HOURS)
+    assert hass.states.get(PLATFORM_GROCERIES).state == "412.06"
+    await next_poll_after(hass, freezer, calls, 6 * HOURS)  # back to the interval
+
+    calls.side_effect = SequenceConnectionError("down")
+    await next_poll_after(hass, freezer, calls, 6 * HOURS)
+    await next_poll_after(hass, freezer, calls, 1 * MINUTES)  # the steps start over
+
+
+@pytest.mark.usefixtures("init_platform")
+async def test_an_api_key_entry_recovers_minutes_after_sequence_does(
+    hass: HomeAssistant, mock_platform_client: MagicMock, freezer: FrozenDateTimeFactory
+) -> None:
+    """Sequence is down for 7 minutes around a poll: sensors are back 8 minutes after it."""
+    calls = mock_platform_client.async_get_accounts
+    good = calls.return_value
+    calls.side_effect = SequenceServerError("HTTP 502")
+    await next_poll_after(hass, freezer, calls, 6 * HOURS)
+    await next_poll_after(hass, freezer, calls, 1 * MINUTES)
+    await next_poll_after(hass, freezer, calls, 2 * MINUTES)
+    assert hass.states.get(PLATFORM_GROCERIES).state == STATE_UNAVAILABLE
+    calls.side_effect = None  # Sequence is back, 3 minutes into the outage
+    calls.return_value = good
+    await next_poll_after(hass, freezer, calls, 5 * MINUTES)
+    assert hass.states.get(PLATFORM_GROCERIES).state == "412.06"
+    assert hass.states.get("binary_sensor.sequence_api_problem").state == "off"
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "wait"),
+    [(None, 1 * MINUTES), (17, 1 * MINUTES), (200, 200), (30 * MINUTES, 30 * MINUTES)],
+)
+@pytest.mark.usefixtures("init_integration")
+async def test_never_sooner_than_retry_after(
+    hass: HomeAssistant,
+    mock_sequence_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+    retry_after: float | None,
+    wait: float,
+) -> None:
+    """The first step (a minute) gives way to a longer Retry-After, even past the interval."""
+    calls = mock_sequence_client.async_get_accounts
+    calls.side_effect = SequenceRateLimitError("slow", retry_after=retry_after)
+    await next_poll_after(hass, freezer, calls, DEFAULT_SCAN_INTERVAL.total_seconds())
+    await next_poll_after(hass, freezer, calls, wait)
 
 
 async def capture_events(hass: HomeAssistant) -> list[Event]:

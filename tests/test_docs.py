@@ -10,7 +10,7 @@ either side that is not made on the other fails here.
 
 import ast
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import takewhile
 import json
@@ -22,6 +22,7 @@ from unittest.mock import MagicMock
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.automation.config import async_validate_config_item
+from homeassistant.config_entries import SETUP_RETRY_MAX_WAIT
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.data_entry_flow import FlowResult, section
 from homeassistant.helpers import entity_registry as er
@@ -38,9 +39,11 @@ import yaml
 from custom_components.sequence import const
 from custom_components.sequence.api import AccountKind, TransferDirection, parse_accounts_payload
 from custom_components.sequence.api.platform import ROUTE_PERMISSIONS
+from custom_components.sequence.backoff import RETRY_STEPS, FailureBackoff
 from custom_components.sequence.binary_sensor import API_PROBLEM_DESCRIPTION
 from custom_components.sequence.button import REFRESH_DESCRIPTION
 from custom_components.sequence.const import CONF_ACTIVITY, CONF_BALANCE_EVENTS, DOMAIN
+from custom_components.sequence.errors import ERROR_KINDS
 from custom_components.sequence.sensor import (
     BALANCE_DESCRIPTIONS,
     DETAIL_DESCRIPTIONS,
@@ -424,13 +427,40 @@ def test_documented_value_lists_match_the_code() -> None:
     error_kinds = re.search(r"`error_kind` attribute: ([^.]+)\.", README)
     assert error_kinds
     states = STRINGS["entity"]["binary_sensor"]["api_problem"]["state_attributes"]["error_kind"]
-    assert (
-        set(code_spans(error_kinds.group(1))) == set(states["state"]) == set(STRINGS["exceptions"])
-    )
+    assert set(code_spans(error_kinds.group(1))) == set(states["state"]) == set(ERROR_KINDS)
     bullets = re.split(r"\n(?=- )", section_of(README, "### Events"))
     for field, values in (("account_type", AccountKind), ("direction", TransferDirection)):
         bullet = next(item for item in bullets if item.startswith(f"- `{field}` is"))
         assert set(code_spans(bullet)[1:]) == {value.value for value in values}, field
+
+
+def test_retry_words_are_the_code() -> None:
+    """The retry schedule the docs give is backoff.py's, and the setup retry Home Assistant's."""
+    steps = [int(step.total_seconds() // 60) for step in RETRY_STEPS]
+    retries = " ".join(section_of(README, "## How data refreshes").split())
+    listed = re.search(
+        r"after ([\d, ]+) and (\d+) minutes for the first (\w+) failed polls", retries
+    )
+    assert listed, "the README's retry schedule"
+    numbers = [int(n) for n in listed.group(1).split(", ")] + [int(listed.group(2))]
+    assert numbers == steps
+    assert listed.group(3) == ["one", "two", "three", "four", "five", "six"][len(steps) - 1]
+    example = re.search(r"with (\d+) minutes: ([\d, ]+), \.\.\. minutes", retries)
+    assert example, "the README's example with a short interval"
+    backoff = FailureBackoff(timedelta(minutes=int(example.group(1))))
+    shown = [int(n) for n in example.group(2).split(", ")]
+    assert shown == [int(backoff.failed() // 60) for _ in shown]
+    for doc in DOCS:
+        text = " ".join(doc.read_text(encoding="utf-8").split())
+        for mentioned in re.findall(
+            r"\b1, 2, 5(?:, \d+)*,? and \d+ minutes|\b1, 2, 5(?:, \d+)+ minutes", text
+        ):
+            assert [int(n) for n in re.findall(r"\d+", mentioned)] == steps, doc.name
+    setup = re.search(r"waits ([\d, ]+), \.\.\. seconds, at most (\d+) minutes", retries)
+    assert setup, "the README's words on Home Assistant's setup retry"
+    waits = [int(n) for n in setup.group(1).split(", ")]
+    assert waits == [min(5 * 2**tries, SETUP_RETRY_MAX_WAIT) for tries in range(len(waits))]
+    assert int(setup.group(2)) * 60 == SETUP_RETRY_MAX_WAIT
 
 
 # --- Configuration and options ------------------------------------------------------------------

@@ -1,19 +1,23 @@
 """Tests for setting up and unloading the integration."""
 
-from unittest.mock import MagicMock
+from datetime import timedelta
+from unittest.mock import MagicMock, patch
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.sequence.api import (
     SequenceAuthError,
     SequenceConnectionError,
     SequenceRateLimitError,
     SequenceResponseError,
+    SequenceServerError,
 )
 from custom_components.sequence.const import DOMAIN
+from custom_components.sequence.errors import update_error
 
 from .conftest import BASE_URL, TOKEN
 
@@ -45,6 +49,7 @@ async def test_setup_uses_the_stored_credential(
         (SequenceConnectionError("down"), ConfigEntryState.SETUP_RETRY),
         (SequenceRateLimitError("slow", retry_after=60), ConfigEntryState.SETUP_RETRY),
         (SequenceResponseError("odd"), ConfigEntryState.SETUP_RETRY),
+        (SequenceServerError("HTTP 502"), ConfigEntryState.SETUP_RETRY),
         (SequenceAuthError("refused"), ConfigEntryState.SETUP_ERROR),
     ],
 )
@@ -63,3 +68,73 @@ async def test_setup_failures(
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     reauth = [flow for flow in flows if flow["context"]["source"] == SOURCE_REAUTH]
     assert bool(reauth) is isinstance(error, SequenceAuthError)
+
+
+async def test_an_outage_at_setup_is_the_entrys_status(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, mock_sequence_client: MagicMock
+) -> None:
+    """Devices & services shows the translated reason while Home Assistant retries the setup."""
+    mock_sequence_client.async_get_accounts.side_effect = SequenceServerError("HTTP 503")
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert mock_config_entry.error_reason_translation_domain == DOMAIN
+    assert mock_config_entry.error_reason_translation_key == "unavailable"
+
+
+async def test_a_failed_first_poll_is_retried_by_home_assistants_setup_retry(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_sequence_client: MagicMock,
+    frozen_start: FrozenDateTimeFactory,
+) -> None:
+    """Before the entry is set up, Home Assistant ignores retry_after and retries the setup
+    itself after 5, 10, 20, ... seconds (at most 10 minutes); the backoff starts once it is."""
+    calls = mock_sequence_client.async_get_accounts
+    good = calls.return_value
+    calls.side_effect = SequenceServerError("HTTP 503")
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    for wait in (5, 10):
+        count = calls.await_count
+        await advance(hass, frozen_start, wait - 1)
+        assert calls.await_count == count
+        await advance(hass, frozen_start, 2)
+        assert calls.await_count == count + 1
+        assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    calls.side_effect = None
+    calls.return_value = good
+    await advance(hass, frozen_start, 21)
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+
+
+@pytest.mark.parametrize(
+    ("error", "retry_after"),
+    [
+        (SequenceServerError("HTTP 503"), None),
+        (SequenceRateLimitError("slow", retry_after=90), 90),
+    ],
+)
+async def test_a_failed_first_poll_gets_only_the_wait_sequence_asked_for(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_sequence_client: MagicMock,
+    error: Exception,
+    retry_after: float | None,
+) -> None:
+    """Not the retry steps: Home Assistant's setup retry backs off by itself (and since
+    2026.11 waits at least the retry_after it is given)."""
+    mock_sequence_client.async_get_accounts.side_effect = error
+    mock_config_entry.add_to_hass(hass)
+    with patch("custom_components.sequence.coordinator.update_error", wraps=update_error) as mapped:
+        await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+    assert mapped.call_args.kwargs["retry_after"] == retry_after
+
+
+async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)  # setup retries run there

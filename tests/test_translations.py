@@ -7,6 +7,7 @@ import re
 from custom_components.sequence.api import AccountKind
 from custom_components.sequence.binary_sensor import API_PROBLEM_DESCRIPTION
 from custom_components.sequence.button import REFRESH_DESCRIPTION
+from custom_components.sequence.errors import ERROR_KINDS, PERMISSION_NOT_GRANTED
 from custom_components.sequence.sensor import (
     BALANCE_DESCRIPTIONS,
     DETAIL_DESCRIPTIONS,
@@ -48,14 +49,8 @@ def test_entity_translation_keys_and_icons() -> None:
 
 
 def test_exception_and_error_keys() -> None:
-    kinds = {
-        "invalid_auth",
-        "missing_permission",
-        "rate_limited",
-        "cannot_connect",
-        "unexpected_response",
-    }
-    assert kinds == set(STRINGS["exceptions"])
+    kinds = set(ERROR_KINDS)
+    assert kinds | {PERMISSION_NOT_GRANTED} == set(STRINGS["exceptions"])
     assert kinds <= set(STRINGS["config"]["error"])
     assert (
         set(

@@ -473,6 +473,30 @@ def download_diagnostics(run: Run) -> None:
     page.keyboard.press("Escape")
 
 
+def refresh_during_outage(run: Run) -> None:
+    """Sequence answers 502 with an HTML page: Refresh calls it an outage, not an API change."""
+    run.simulator.scenario("bad_gateway_html")
+    page = run.page
+    run.device_row("Sequence account").click()
+    page.get_by_role("button", name="Press").click()
+    expect(page.locator("ha-toast")).to_contain_text(
+        run.text("exceptions", "unavailable", "message")
+    )
+
+    def api_problem_is_outage() -> bool:
+        state = run.ha.state("binary_sensor.sequence_api_problem")
+        return bool(state and state["attributes"].get("error_kind") == "unavailable")
+
+    dev_instance.wait_for(api_problem_is_outage, timeout=30, what="the API problem sensor")
+    run.shot("outage-toast")
+    run.simulator.scenario("ok")
+    # Back to the integration page, reloaded: the toast stays 10 s and would otherwise be the
+    # one the next step reads (and 2026.11 keeps the device page's Press button in the DOM).
+    page.go_back()
+    page.reload()
+    expect(run.device_row("Sequence account")).to_be_visible()
+
+
 def refresh_with_revoked_token(run: Run) -> None:
     """The simulator revokes the token; pressing Refresh shows Sequence's refusal."""
     run.simulator.scenario("token_revoked")
@@ -627,6 +651,7 @@ STEPS: Final[tuple[tuple[str, Callable[[Run], None]], ...]] = (
     ("integration-page", integration_page_lists_accounts),
     ("balances", balances_match),
     ("diagnostics", download_diagnostics),
+    ("outage", refresh_during_outage),
     ("token-revoked", refresh_with_revoked_token),
     ("reauth-prompt", reauth_prompt),
     ("reauthenticated", reauthenticate),

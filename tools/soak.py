@@ -18,7 +18,8 @@ Checked on every poll and reported (the run fails on any problem):
 * entities are right on the first good poll after a fault (every balance against the bank);
 * every balance state written (``state_changed`` and ``state_reported``) equals the simulator's
   bank at that moment; ``unavailable`` only while failing, for gone accounts or on unload;
-* the next poll after a 429 waits ``Retry-After`` (or the interval when there is none);
+* the next poll after a failed one comes after the integration's retry step (1, 2, 5, ...
+  minutes, capped by the interval), and never before a 429's ``Retry-After``;
 * a reauthentication flow exists exactly after the poll that met the revoked token;
 * no unhandled exception (loop exception handler; log records with a traceback);
 * no task or timer of the integration is left after unloading;
@@ -80,6 +81,7 @@ from pytest_homeassistant_custom_component.patch_time import (
 
 from custom_components.sequence.api import SequenceRemoteClient
 from custom_components.sequence.api.models import cents_to_dollars
+from custom_components.sequence.backoff import RETRY_STEPS
 from custom_components.sequence.const import CONF_API_TOKEN, CONF_SCAN_INTERVAL_MINUTES, DOMAIN
 from custom_components.sequence.coordinator import ISSUE_UNEXPECTED_RESPONSE
 from tools.harness import (
@@ -156,8 +158,8 @@ class Kind(StrEnum):
 
 
 ERROR_KIND = {
-    Kind.SERVER_ERROR: "unexpected_response",
-    Kind.BAD_GATEWAY: "unexpected_response",
+    Kind.SERVER_ERROR: "unavailable",
+    Kind.BAD_GATEWAY: "unavailable",
     Kind.TRUNCATED: "unexpected_response",
     Kind.WRONG_SHAPE: "unexpected_response",
     Kind.TIMEOUT: "cannot_connect",
@@ -221,7 +223,8 @@ class SoakReport:
     max_reauth_outage_s: float = 0.0
     """The same for outages ended by entering a token again (the user's delay included)."""
     reauths: int = 0
-    retry_after_checked: int = 0
+    retry_waits_checked: int = 0
+    """Failed polls whose next poll came exactly when the retry schedule says."""
     writes_checked: int = 0
     """Balance states written (state_changed and state_reported) compared with the bank."""
     accounts_checked: int = 0
@@ -586,10 +589,10 @@ class Soak:
             return
         earliest, latest = self.earliest_next_poll
         self.earliest_next_poll = None
-        self.report.retry_after_checked += 1
+        self.report.retry_waits_checked += 1
         if not earliest <= arrived <= latest:
             self.report.problem(
-                f"after a 429 the next poll came {arrived - earliest:+.0f} s from when expected"
+                f"after a failed poll the next came {arrived - earliest:+.0f} s from when expected"
             )
 
     def _check_poll(self, arrived: float) -> None:
@@ -648,10 +651,18 @@ class Soak:
                 self.report.problem(f"{entity_id} is {state.state} while polls fail")
         if pending.kind is Kind.TOKEN_REVOKED:
             self.revoked = True
-        elif pending.kind in {Kind.RATE_LIMITED, Kind.RATE_LIMITED_BARE}:
-            wait = pending.retry_after or INTERVAL_MINUTES * 60
-            # Home Assistant schedules on whole seconds of its clock, plus under a second.
-            self.earliest_next_poll = (arrived + wait - 1, arrived + wait + 2)
+        else:
+            step = (
+                RETRY_STEPS[self.outage_polls - 1]
+                if self.outage_polls <= len(RETRY_STEPS)
+                else None
+            )
+            interval = dt.timedelta(minutes=INTERVAL_MINUTES)
+            wait = max(min(step or interval, interval).total_seconds(), pending.retry_after or 0)
+            # The wait counts from the end of the failed poll (a timeout ends it late); Home
+            # Assistant schedules on whole seconds of its clock, plus under a second.
+            ended = arrived + (CLIENT_TIMEOUT_S if pending.kind is Kind.TIMEOUT else 0)
+            self.earliest_next_poll = (ended + wait - 1, ended + wait + 2)
 
     def _check_reauth_flows(self, *, expect: bool) -> list[str]:
         flows = [
@@ -913,8 +924,8 @@ def summary(report: SoakReport) -> str:
         (
             f"recoveries {report.recoveries}, longest outage {report.max_outage_s:.0f} s "
             f"({report.max_outage_polls} polls; {report.max_reauth_outage_s:.0f} s when ended "
-            f"by reauthentication), reauthentications {report.reauths}, Retry-After checked "
-            f"{report.retry_after_checked}"
+            f"by reauthentication), reauthentications {report.reauths}, retry waits checked "
+            f"{report.retry_waits_checked}"
         ),
         (
             f"balance writes checked {report.writes_checked}, entity checks "

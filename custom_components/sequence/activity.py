@@ -1,5 +1,8 @@
 """Activity (Platform API, opt-in): transfers polled hourly, events, and this month's summary.
 
+Only transfers that touch an account the options include count or fire an event: Sequence is
+asked about those accounts alone, and whatever else it returns is dropped.
+
 Needs the API key's ``READ_TRANSFERS`` permission. When it is missing, a repair issue tells the
 user how to fix it (grant it in Sequence, or switch activity off) and the accounts keep working.
 """
@@ -16,16 +19,16 @@ from homeassistant.util import dt as dt_util
 
 from .api import (
     Permission,
-    SequenceAuthError,
     SequenceError,
     SequencePermissionError,
     SequencePlatformClient,
-    SequenceRateLimitError,
     Transfer,
     TransferDirection,
 )
+from .backoff import FailureBackoff
 from .const import ACTIVITY_INTERVAL, DOMAIN, EVENT_TRANSFER, LOGGER
-from .coordinator import SequenceConfigEntry, SequenceCoordinator, error_key
+from .coordinator import SequenceConfigEntry, SequenceCoordinator
+from .errors import required_wait, update_error
 
 FAILED_STATUSES = frozenset({"ERROR", "INCOMPLETE", "CANCELLED"})
 """Transfers in these states moved no money: they are left out of the month's summary."""
@@ -69,6 +72,7 @@ class SequenceActivityCoordinator(DataUpdateCoordinator[ActivitySummary]):
         )
         self.client = client
         self.accounts = accounts
+        self._backoff = FailureBackoff(ACTIVITY_INTERVAL)
         self._statuses: dict[str, str] = {}
         """Transfer id -> status, for the transfers of the current window."""
         self._pending_since: datetime | None = None
@@ -80,20 +84,23 @@ class SequenceActivityCoordinator(DataUpdateCoordinator[ActivitySummary]):
         since = month_start
         if self._pending_since is not None:
             since = min(since, self._pending_since)
+        included = self.accounts.data.accounts  # what the options leave out is left out here too
         try:
-            transfers = await self.client.async_get_transfers(
-                since=since, account_ids=self.accounts.data.snapshot.accounts
-            )
+            fetched = await self.client.async_get_transfers(since=since, account_ids=included)
         except SequenceError as err:
             raise self._failure(err) from err
+        self._backoff.succeeded()
+        transfers = tuple(
+            transfer
+            for transfer in fetched
+            if transfer.source_id in included or transfer.destination_id in included
+        )
         ir.async_delete_issue(self.hass, DOMAIN, missing_permission_issue_id(self.config_entry))
         self._fire_events(transfers)
         return self._summarize(transfers, month_start)
 
-    def _failure(self, err: SequenceError) -> Exception:
-        key = error_key(err)
-        if isinstance(err, SequenceAuthError):
-            return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key=key)
+    def _failure(self, err: SequenceError) -> ConfigEntryAuthFailed | UpdateFailed:
+        """Retry soon (1, 2, 5, 15, 30 minutes, then hourly); a missing permission is a repair."""
         if isinstance(err, SequencePermissionError):
             ir.async_create_issue(
                 self.hass,
@@ -107,8 +114,11 @@ class SequenceActivityCoordinator(DataUpdateCoordinator[ActivitySummary]):
                     "permission": Permission.READ_TRANSFERS.value,
                 },
             )
-        retry_after = err.retry_after if isinstance(err, SequenceRateLimitError) else None
-        return UpdateFailed(translation_domain=DOMAIN, translation_key=key, retry_after=retry_after)
+        return update_error(
+            err,
+            retry_after=self._backoff.failed(required_wait(err)),
+            permission_needs_reauth=False,  # balances work without READ_TRANSFERS
+        )
 
     def _fire_events(self, transfers: tuple[Transfer, ...]) -> None:
         """One event per transfer that is new or changed status since the last poll.

@@ -2,12 +2,11 @@
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import DOMAIN
 from .coordinator import SequenceConfigEntry
 from .entity import SequenceEntity
+from .errors import action_error
 
 PARALLEL_UPDATES = 0
 
@@ -36,7 +35,4 @@ class SequenceRefreshButton(SequenceEntity, ButtonEntity):
         self.coordinator.source.invalidate()
         await self.coordinator.async_refresh()
         if not self.coordinator.last_update_success:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key=self.coordinator.last_error_kind or "unexpected_response",
-            )
+            raise action_error(self.coordinator.last_error)

@@ -6,23 +6,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from .api import (
-    Account,
-    AccountKind,
-    AccountsSnapshot,
-    SequenceAuthError,
-    SequenceConnectionError,
-    SequenceError,
-    SequencePermissionError,
-    SequenceRateLimitError,
-)
+from .api import Account, AccountKind, AccountsSnapshot, SequenceError
+from .backoff import FailureBackoff
 from .const import (
     CONF_ACCOUNT_KINDS,
     CONF_BALANCE_EVENTS,
@@ -39,6 +30,7 @@ from .const import (
     PLATFORM_DEFAULT_SCAN_INTERVAL,
     SEQUENCE_APP_URL,
 )
+from .errors import UNEXPECTED_RESPONSE, error_kind, required_wait, update_error
 from .sources import AccountsSource
 
 if TYPE_CHECKING:
@@ -55,28 +47,10 @@ class SequenceRuntimeData:
 
 type SequenceConfigEntry = ConfigEntry[SequenceRuntimeData]
 
-# After this many consecutive polls with a payload we cannot read, tell the user through Repairs:
-# one bad answer is a blip, several in a row mean Sequence changed its API.
+# After this many unreadable answers since the last good poll, tell the user through Repairs:
+# one bad answer is a blip, several mean Sequence changed its API. Outages never count.
 UNEXPECTED_RESPONSE_ISSUE_THRESHOLD = 3
 ISSUE_UNEXPECTED_RESPONSE = "unexpected_response"
-
-
-def error_key(err: SequenceError) -> str:
-    """Return the translation key (and error kind) for a client error.
-
-    Shared by the coordinator, the config flow and the API-problem binary sensor.
-    """
-    match err:
-        case SequenceAuthError():
-            return "invalid_auth"
-        case SequencePermissionError():
-            return "missing_permission"
-        case SequenceRateLimitError():
-            return "rate_limited"
-        case SequenceConnectionError():
-            return "cannot_connect"
-        case _:
-            return "unexpected_response"
 
 
 def account_device_identifier(entry: SequenceConfigEntry, account_id: str) -> tuple[str, str]:
@@ -115,16 +89,13 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
     ) -> None:
         """Set up the coordinator with the interval chosen in the options."""
         minutes = entry.options.get(CONF_SCAN_INTERVAL_MINUTES)
-        super().__init__(
-            hass,
-            LOGGER,
-            config_entry=entry,
-            name=DOMAIN,
-            update_interval=timedelta(minutes=minutes) if minutes else default_scan_interval(entry),
-        )
+        interval = timedelta(minutes=minutes) if minutes else default_scan_interval(entry)
+        super().__init__(hass, LOGGER, config_entry=entry, name=DOMAIN, update_interval=interval)
         self.source = source
         self.last_success_at: datetime | None = None
-        self.last_error_kind: str | None = None
+        self.last_error: SequenceError | None = None
+        """The client error of the last poll; None after a good poll."""
+        self._backoff = FailureBackoff(interval)
         self._unexpected_responses = 0
         self._kind_changed_while_failing = False
         self._synced_names: dict[str, str] | None = None
@@ -142,19 +113,31 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
             configuration_url=SEQUENCE_APP_URL,
         )
 
+    @property
+    def last_error_kind(self) -> str | None:
+        """The kind of the last poll's error (``invalid_auth``, ``unavailable``, ...), or None."""
+        return None if self.last_error is None else error_kind(self.last_error)
+
     async def _async_update_data(self) -> SequenceData:
-        """Fetch the accounts and map client errors to Home Assistant's."""
+        """Fetch the accounts and map client errors to Home Assistant's.
+
+        A failed poll is retried after 1, 2, 5, 15 and 30 minutes, then at the interval (see
+        :mod:`.backoff`). The first poll, while the entry is being set up, is different: its
+        failure is Home Assistant's setup retry (5, 10, 20, ... seconds), which gets only the
+        wait Sequence asked for (2026.10 ignores it there, 2026.11 waits at least that long).
+        A key that lost ``READ_ACCOUNTS`` needs replacing just like a revoked one: both start
+        reauthentication.
+        """
         try:
             snapshot = await self.source.async_fetch()
         except SequenceError as err:
             self._record_failure(err)
-            key = error_key(err)
-            if isinstance(err, SequenceAuthError | SequencePermissionError):
-                # A key that lost READ_ACCOUNTS needs replacing just like a revoked one.
-                raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key=key) from err
-            retry_after = err.retry_after if isinstance(err, SequenceRateLimitError) else None
-            raise UpdateFailed(
-                translation_domain=DOMAIN, translation_key=key, retry_after=retry_after
+            setting_up = self.config_entry.state is ConfigEntryState.SETUP_IN_PROGRESS
+            wait = required_wait(err)
+            raise update_error(
+                err,
+                retry_after=wait if setting_up else self._backoff.failed(wait),
+                permission_needs_reauth=True,
             ) from err
         self._record_success()
         data = self._select_accounts(snapshot)
@@ -173,14 +156,14 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
         super().async_update_listeners()
 
     def _record_failure(self, err: SequenceError) -> None:
-        kind = error_key(err)
+        kind = error_kind(err)
         # Home Assistant updates the entities only when a poll's success changes; another kind
         # of failure during an outage must still reach the API-problem sensor.
         self._kind_changed_while_failing = (
             not self.last_update_success and kind != self.last_error_kind
         )
-        self.last_error_kind = kind
-        if kind != "unexpected_response":
+        self.last_error = err
+        if kind != UNEXPECTED_RESPONSE:
             return
         self._unexpected_responses += 1
         if self._unexpected_responses == UNEXPECTED_RESPONSE_ISSUE_THRESHOLD:
@@ -203,7 +186,8 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
 
     def _record_success(self) -> None:
         self.last_success_at = dt_util.utcnow()
-        self.last_error_kind = None
+        self.last_error = None
+        self._backoff.succeeded()
         # Also on this coordinator's first success: the issue may predate a reload.
         if self.data is None or self._unexpected_responses >= UNEXPECTED_RESPONSE_ISSUE_THRESHOLD:
             ir.async_delete_issue(self.hass, DOMAIN, ISSUE_UNEXPECTED_RESPONSE)

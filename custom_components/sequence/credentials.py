@@ -31,7 +31,8 @@ from .const import (
     LOGGER,
     PLATFORM_PATH,
 )
-from .coordinator import error_key
+from .errors import flow_error
+from .request_budgets import request_budget
 
 
 class CredentialError(Exception):
@@ -93,9 +94,16 @@ def _is_loopback(host: str) -> bool:
 def create_platform_client(
     hass: HomeAssistant, api_key: str, base_url: str
 ) -> SequencePlatformClient:
-    """A Platform API client on Home Assistant's shared session."""
+    """A Platform API client on Home Assistant's shared session and the key's one budget.
+
+    The only place Platform API clients are made: whatever uses a key (the entry, every flow)
+    shares its rate window, in-flight cap and ``Retry-After`` block.
+    """
     return SequencePlatformClient(
-        async_get_clientsession(hass), api_key, base_url=f"{base_url}{PLATFORM_PATH}"
+        async_get_clientsession(hass),
+        api_key,
+        base_url=f"{base_url}{PLATFORM_PATH}",
+        budget=request_budget(hass, api_key),
     )
 
 
@@ -117,9 +125,7 @@ async def async_validate_credential(
     except ValueError as err:
         raise CredentialError("invalid_auth", CONF_API_TOKEN) from err
     except SequenceError as err:
-        key = error_key(err)
-        field = CONF_API_TOKEN if key in ("invalid_auth", "missing_permission") else "base"
-        raise CredentialError(key, field) from err
+        raise CredentialError(*flow_error(err)) from err
     except CredentialError:
         raise
     except Exception as err:

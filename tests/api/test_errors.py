@@ -10,6 +10,7 @@ from custom_components.sequence.api.errors import (
     SequencePermissionError,
     SequenceRateLimitError,
     SequenceResponseError,
+    SequenceServerError,
 )
 
 
@@ -22,6 +23,7 @@ from custom_components.sequence.api.errors import (
         SequencePermissionError,
         SequenceRateLimitError,
         SequenceResponseError,
+        SequenceServerError,
     ],
 )
 def test_every_error_is_a_sequence_error(error: type[Exception]) -> None:
@@ -44,3 +46,10 @@ def test_permission_error_is_not_an_auth_error() -> None:
 
 def test_not_found_is_a_response_error() -> None:
     assert issubclass(SequenceNotFoundError, SequenceResponseError)
+
+
+def test_an_outage_is_handled_like_a_lost_connection_never_like_an_unreadable_answer() -> None:
+    assert issubclass(SequenceServerError, SequenceConnectionError)
+    assert not issubclass(SequenceServerError, SequenceResponseError)
+    assert SequenceServerError("down", retry_after=30.0).retry_after == 30.0
+    assert SequenceServerError("down").retry_after is None

@@ -1,10 +1,11 @@
-"""The client-side request limiter, on virtual time."""
+"""The request limiter and the per-key request budget, on virtual time."""
 
 import asyncio
 
 import pytest
 
-from custom_components.sequence.api.limiter import RequestLimiter
+from custom_components.sequence.api import SequenceRateLimitError
+from custom_components.sequence.api.limiter import RequestBudget, RequestLimiter
 
 
 class Clock:
@@ -72,3 +73,83 @@ async def test_a_cancelled_waiter_takes_no_budget() -> None:
     with pytest.raises(asyncio.CancelledError):
         await waiter
     assert limiter.in_window() == 1
+
+
+# --- RequestBudget: the window, the in-flight cap and the Retry-After block of one key ---------
+
+
+def test_budget_refuses_no_concurrency() -> None:
+    with pytest.raises(ValueError, match="max_concurrency"):
+        RequestBudget(max_concurrency=0)
+
+
+async def test_a_block_refuses_at_once_and_ends_by_itself() -> None:
+    clock = Clock()
+    budget = RequestBudget(clock=clock, sleep=clock.sleep)
+    budget.block(30)
+    assert budget.blocked_for() == 30
+    clock.now += 10
+    with pytest.raises(SequenceRateLimitError, match="20 s left") as raised:
+        async with budget.slot():
+            pytest.fail("sent during a Retry-After")
+    assert raised.value.retry_after == 20
+    assert budget.limiter.in_window() == 0  # refused before counting
+    clock.now += 20
+    assert budget.blocked_for() == 0
+    async with budget.slot():
+        pass
+
+
+def test_a_block_without_retry_after_lasts_a_minute_and_is_never_shortened() -> None:
+    clock = Clock()
+    budget = RequestBudget(clock=clock, sleep=clock.sleep)
+    budget.block(None)
+    assert budget.blocked_for() == 60
+    budget.block(600)
+    budget.block(5)
+    assert budget.blocked_for() == 600
+    assert repr(budget) == "RequestBudget(RequestLimiter(60/60s), blocked 600 s)"
+
+
+async def test_a_block_that_starts_while_waiting_for_the_window_stops_the_waiter() -> None:
+    clock = Clock()
+
+    async def sleep_then_blocked(seconds: float) -> None:
+        budget.block(120)  # a 429 arrives for another request meanwhile
+        await clock.sleep(seconds)
+
+    budget = RequestBudget(1, clock=clock, sleep=sleep_then_blocked)
+    async with budget.slot():
+        pass
+    with pytest.raises(SequenceRateLimitError):
+        async with budget.slot():
+            pytest.fail("sent during a Retry-After")
+
+
+async def test_in_flight_cap_and_idleness() -> None:
+    clock = Clock()
+    budget = RequestBudget(100, max_concurrency=2, clock=clock, sleep=clock.sleep)
+    assert budget.is_idle()
+    inside = 0
+    most = 0
+    release = asyncio.Event()
+
+    async def request() -> None:
+        nonlocal inside, most
+        async with budget.slot():
+            inside += 1
+            most = max(most, inside)
+            await release.wait()
+            inside -= 1
+
+    tasks = [asyncio.create_task(request()) for _ in range(5)]
+    await asyncio.sleep(0)
+    assert (inside, budget.is_idle()) == (2, False)
+    release.set()
+    await asyncio.gather(*tasks)
+    assert most == 2
+    assert not budget.is_idle()  # the starts are still in the window
+    clock.now += 60
+    assert budget.is_idle()
+    budget.block(1)
+    assert not budget.is_idle()

@@ -23,10 +23,11 @@ from custom_components.sequence.api import (
     SequencePlatformClient,
     SequenceRateLimitError,
     SequenceResponseError,
+    SequenceServerError,
     TransferDirection,
     detect_credential_kind,
 )
-from custom_components.sequence.api.limiter import RequestLimiter
+from custom_components.sequence.api.limiter import RequestBudget
 from custom_components.sequence.api.platform import MAX_PAGES, normalize_api_key
 from tests.api.platform_server import (
     PREFIX,
@@ -88,18 +89,20 @@ def clock() -> VirtualClock:
 def make_client(
     server: Client, clock: VirtualClock | None = None, **options: Any
 ) -> SequencePlatformClient:
-    limiter = None
+    """A client with a budget of its own (limits from ``options``, on ``clock`` when given)."""
+    limits = {key: options.pop(key) for key in BUDGET_OPTIONS if key in options}
     if clock is not None:
-        limiter = RequestLimiter(
-            options.pop("requests_per_minute", 60), clock=clock, sleep=clock.sleep
-        )
+        limits |= {"clock": clock, "sleep": clock.sleep}
     return SequencePlatformClient(
         server.session,
         f"Bearer {KEY}",
         base_url=str(server.make_url(PREFIX)),
-        limiter=limiter,
+        budget=RequestBudget(**limits),
         **options,
     )
+
+
+BUDGET_OPTIONS = ("requests_per_minute", "max_concurrency")
 
 
 def respond(
@@ -318,7 +321,7 @@ async def test_first_failure_cancels_the_rest(server: Client, fake: FakePlatform
     fake.overrides[f"{PREFIX}/accounts/acct-0002"] = respond(
         500, {"error": {"code": "UNEXPECTED_ERROR", "message": "x"}}
     )
-    with pytest.raises(SequenceResponseError, match="HTTP 500, UNEXPECTED_ERROR"):
+    with pytest.raises(SequenceServerError, match="HTTP 500, UNEXPECTED_ERROR"):
         await make_client(server, max_concurrency=2).async_get_accounts()
     await asyncio.sleep(0.05)
     assert fake.counts["detail"] < 12
@@ -358,7 +361,7 @@ async def test_request_budget_at_200_accounts(
         server.session,
         KEY,
         base_url=str(server.make_url(PREFIX)),
-        limiter=RequestLimiter(60, clock=sim_clock, sleep=sim_clock.sleep),
+        budget=RequestBudget(60, clock=sim_clock, sleep=sim_clock.sleep),
     )
     started = sim_clock()
     snapshot = await client.async_get_accounts()
@@ -374,22 +377,33 @@ async def test_request_budget_at_200_accounts(
     assert max(sim_clock.slept) <= 60
 
 
-async def test_limiter_shared_by_two_clients(
+async def test_one_budget_shared_by_two_clients(
     server: Client, fake: FakePlatform, clock: VirtualClock
 ) -> None:
+    """Two clients of one key share the window and sit out each other's Retry-After."""
     fake.add_accounts(1)
-    limiter = RequestLimiter(2, clock=clock, sleep=clock.sleep)
-    first = SequencePlatformClient(
-        server.session, KEY, base_url=str(server.make_url(PREFIX)), limiter=limiter
-    )
-    second = SequencePlatformClient(
-        server.session, KEY, base_url=str(server.make_url(PREFIX)), limiter=limiter
+    budget = RequestBudget(2, clock=clock, sleep=clock.sleep)
+    first, second = (
+        SequencePlatformClient(
+            server.session, KEY, base_url=str(server.make_url(PREFIX)), budget=budget
+        )
+        for _ in range(2)
     )
     await first.async_get_account("acct-0001")
     await second.async_get_account("acct-0001")
     assert clock.slept == []
     await first.async_get_account("acct-0001")
     assert clock.slept == [60.0]
+
+    fake.overrides[f"{PREFIX}/accounts/acct-0001"] = respond(
+        429, raw=b"", headers={"Retry-After": "300"}
+    )
+    with pytest.raises(SequenceRateLimitError):
+        await first.async_get_account("acct-0001")
+    sent = len(fake.requests)
+    with pytest.raises(SequenceRateLimitError, match="300 s left"):
+        await second.async_list_accounts()
+    assert len(fake.requests) == sent
 
 
 # --- Errors -----------------------------------------------------------------------------------
@@ -414,16 +428,23 @@ async def test_limiter_shared_by_two_clients(
         (
             500,
             {"error": {"code": "UNEXPECTED_ERROR", "message": "x"}},
-            SequenceResponseError,
-            "HTTP 500, UNEXPECTED_ERROR",
+            SequenceServerError,
+            "unavailable (HTTP 500, UNEXPECTED_ERROR)",
         ),
         (
             500,
             {"error": {"code": "lower case", "message": 3}},
-            SequenceResponseError,
-            "answered HTTP 500",
+            SequenceServerError,
+            "unavailable (HTTP 500)",
         ),
-        (500, {"error": "flat"}, SequenceResponseError, "answered HTTP 500"),
+        (500, {"error": "flat"}, SequenceServerError, "unavailable (HTTP 500)"),
+        (
+            400,
+            {"error": {"code": "BAD_REQUEST", "message": "x"}},
+            SequenceResponseError,
+            "HTTP 400",
+        ),
+        (405, None, SequenceResponseError, "answered HTTP 405"),
         (
             403,
             {"error": {"code": "RULE_DEACTIVATED", "message": "x"}},
@@ -443,6 +464,48 @@ async def test_error_statuses(
     assert type(caught.value) is error_type
     assert caught.value.__cause__ is None
     assert caught.value.__context__ is None
+
+
+OUTAGE_BODIES = {
+    "no-body": b"",
+    "json": b'{"error": {"code": "INTERNAL", "message": "boom"}}',
+    "html": b"<!DOCTYPE html><html><body>502 Bad Gateway</body></html>",
+}
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 507, 599])
+@pytest.mark.parametrize("raw", OUTAGE_BODIES.values(), ids=OUTAGE_BODIES.keys())
+@pytest.mark.parametrize("path", ["/accounts", "/accounts/acct-0001", "/transfers"])
+async def test_every_5xx_is_an_outage(
+    server: Client, fake: FakePlatform, status: int, raw: bytes, path: str
+) -> None:
+    fake.add_accounts(1)
+    fake.overrides[f"{PREFIX}{path}"] = respond(status, raw=raw)
+    client = make_client(server)
+
+    async def poll_everything() -> None:
+        await client.async_get_transfers(since=None)  # lists the accounts first
+        await client.async_get_accounts()
+
+    with pytest.raises(SequenceServerError) as caught:
+        await poll_everything()
+    assert str(caught.value).startswith(f"Sequence is unavailable (HTTP {status}")
+    assert isinstance(caught.value, SequenceConnectionError)
+    assert not isinstance(caught.value, SequenceResponseError)
+    assert caught.value.__context__ is None
+
+
+async def test_an_outage_keeps_its_retry_after_but_blocks_nothing(
+    server: Client, fake: FakePlatform, clock: VirtualClock
+) -> None:
+    fake.add_accounts(1)
+    fake.overrides[f"{PREFIX}/accounts"] = respond(503, raw=b"", headers={"Retry-After": "90"})
+    client = make_client(server, clock)
+    with pytest.raises(SequenceServerError) as caught:
+        await client.async_list_accounts()
+    assert caught.value.retry_after == 90
+    del fake.overrides[f"{PREFIX}/accounts"]
+    assert len(await client.async_list_accounts()) == 1  # only a 429 holds requests back
 
 
 @pytest.mark.parametrize(
@@ -962,9 +1025,7 @@ def test_normalize_api_key() -> None:
     ("options", "message"),
     [
         ({"request_timeout": 0}, "request_timeout"),
-        ({"max_concurrency": 0}, "max_concurrency"),
         ({"max_response_bytes": 0}, "max_response_bytes"),
-        ({"requests_per_minute": 0}, "requests_per_minute"),
     ],
 )
 async def test_bad_options(options: dict[str, Any], message: str) -> None:

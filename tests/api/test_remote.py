@@ -31,6 +31,7 @@ from custom_components.sequence.api import (
     SequenceRateLimitError,
     SequenceRemoteClient,
     SequenceResponseError,
+    SequenceServerError,
     normalize_token,
     parse_accounts_payload,
 )
@@ -369,26 +370,26 @@ FAILURES = [
     ),
     pytest.param(
         Failure(reply(500, echo("UNEXPECTED_ERROR"))),
-        SequenceResponseError,
-        "Sequence answered HTTP 500, UNEXPECTED_ERROR",
+        SequenceServerError,
+        "Sequence is unavailable (HTTP 500, UNEXPECTED_ERROR)",
         id="500-unexpected-error",
     ),
     pytest.param(
         Failure(reply(500, echo(TOKEN))),
-        SequenceResponseError,
-        "Sequence answered HTTP 500",
+        SequenceServerError,
+        "Sequence is unavailable (HTTP 500)",
         id="500-code-echoes-token",
     ),
     pytest.param(
         Failure(reply(500, echo("A" * 65))),
-        SequenceResponseError,
-        "Sequence answered HTTP 500",
+        SequenceServerError,
+        "Sequence is unavailable (HTTP 500)",
         id="500-code-too-long",
     ),
     pytest.param(
         Failure(reply(502, HTML, {"Content-Type": "text/html"})),
-        SequenceResponseError,
-        "Sequence answered HTTP 502",
+        SequenceServerError,
+        "Sequence is unavailable (HTTP 502)",
         id="502-html",
     ),
     pytest.param(
@@ -625,6 +626,66 @@ async def test_invalid_base_url(session: aiohttp.ClientSession) -> None:
     with pytest.raises(SequenceConnectionError, match=r"\(InvalidUrlClientError\)$") as info:
         await client.async_get_accounts()
     assert info.value.__context__ is None
+
+
+# --- Outages are not API changes ----------------------------------------------------------------
+
+OUTAGE_BODIES = {
+    "no-body": b"",
+    "json": echo("UNEXPECTED_ERROR"),
+    "json-other-code": echo("SERVICE_DOWN"),
+    "html": HTML,
+}
+
+
+@pytest.mark.parametrize("status", [500, 501, 502, 503, 504, 520, 599])
+@pytest.mark.parametrize("body", OUTAGE_BODIES.values(), ids=OUTAGE_BODIES.keys())
+async def test_every_5xx_is_an_outage(
+    make_client: ClientFactory, fake: FakeSequence, status: int, body: object
+) -> None:
+    fake.handler = reply(status, body)
+    client = await make_client()
+    with pytest.raises(SequenceServerError) as info:
+        await client.async_get_accounts()
+    assert str(info.value).startswith(f"Sequence is unavailable (HTTP {status}")
+    assert isinstance(info.value, SequenceConnectionError)
+    assert not isinstance(info.value, SequenceResponseError)
+    assert info.value.retry_after is None
+
+
+async def test_an_outage_keeps_its_retry_after(
+    make_client: ClientFactory, fake: FakeSequence
+) -> None:
+    fake.handler = reply(503, b"", {"Retry-After": "120"})
+    client = await make_client()
+    with pytest.raises(SequenceServerError) as info:
+        await client.async_get_accounts()
+    assert info.value.retry_after == 120
+
+
+@pytest.mark.parametrize("status", [200, 400])
+async def test_unexpected_error_code_is_an_outage_whatever_the_status(
+    make_client: ClientFactory, fake: FakeSequence, status: int
+) -> None:
+    """Sequence documents UNEXPECTED_ERROR as its own failure: the code wins, as auth codes do."""
+    fake.handler = reply(status, echo("UNEXPECTED_ERROR"))
+    client = await make_client()
+    with pytest.raises(SequenceServerError, match=rf"\(HTTP {status}, UNEXPECTED_ERROR\)$"):
+        await client.async_get_accounts()
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(400, echo("INVALID_REQUEST")), (404, b""), (404, HTML), (405, b""), (302, b""), (600, b"")],
+)
+async def test_other_statuses_are_api_changes_not_outages(
+    make_client: ClientFactory, fake: FakeSequence, status: int, body: object
+) -> None:
+    """What this version sends is fixed: a 4xx (or a redirect) means Sequence moved on."""
+    fake.handler = reply(status, body)
+    client = await make_client()
+    with pytest.raises(SequenceResponseError, match=rf"^Sequence answered HTTP {status}"):
+        await client.async_get_accounts()
 
 
 # --- 429 and Retry-After ---------------------------------------------------------------------

@@ -186,6 +186,7 @@ def test_the_strings_the_run_reads_exist() -> None:
     assert strings["config"]["step"]["reauth_confirm"]["title"]
     assert strings["config"]["step"]["reauth_confirm"]["data"]["api_token"]
     assert strings["exceptions"]["invalid_auth"]["message"]
+    assert strings["exceptions"]["unavailable"]["message"]
     sensors = strings["entity"]["sensor"]
     assert sensors["liability_balance"]["name"] == "Amount owed"
     assert sensors["net_worth"]["name"]

@@ -30,7 +30,7 @@ async def test_fast_soak(hass: HomeAssistant, freezer: FrozenDateTimeFactory) ->
     }
     assert report.reauths == report.faults[Kind.TOKEN_REVOKED]
     assert report.recoveries > 0
-    assert report.retry_after_checked > 0
+    assert report.retry_waits_checked > 0
     assert report.writes_checked > 0
     assert report.log_records > 0
     assert report.leftover == []

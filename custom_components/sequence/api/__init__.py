@@ -8,7 +8,9 @@ from .errors import (
     SequencePermissionError,
     SequenceRateLimitError,
     SequenceResponseError,
+    SequenceServerError,
 )
+from .limiter import RequestBudget
 from .models import (
     Account,
     AccountKind,
@@ -35,6 +37,7 @@ __all__ = [
     "LiabilityDetails",
     "Permission",
     "PermissionCheck",
+    "RequestBudget",
     "SequenceAuthError",
     "SequenceConnectionError",
     "SequenceError",
@@ -44,6 +47,7 @@ __all__ = [
     "SequenceRateLimitError",
     "SequenceRemoteClient",
     "SequenceResponseError",
+    "SequenceServerError",
     "Transfer",
     "TransferDirection",
     "detect_credential_kind",

@@ -26,8 +26,30 @@ class SequenceConnectionError(SequenceError):
     """Sequence could not be reached: timeout, DNS failure, refused or reset connection."""
 
 
+class SequenceServerError(SequenceConnectionError):
+    """Sequence answered with a server error (HTTP 5xx, or the Remote API's ``UNEXPECTED_ERROR``).
+
+    An outage, not a change of the API: nothing is wrong with what was sent or how the answer
+    would be read, and the same request is expected to work again later. It subclasses
+    :class:`SequenceConnectionError` because it calls for the same handling: retry soon, never
+    count it as an unreadable answer, and for a request that changes something, do not assume
+    it failed (a 502 or 504 from a gateway may come after Sequence did the work). Callers that
+    tell the user what happened check for it first, so an outage is called an outage.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        """Keep the ``Retry-After`` delay in seconds (a 503 may send one)."""
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class SequenceResponseError(SequenceError):
-    """Sequence answered, but not with what the API documents (5xx, not JSON, wrong shape)."""
+    """Sequence answered, but not with what the API documents.
+
+    A 2xx body that is not JSON or is off the documented shape, a redirect, or a 4xx other
+    than the refusals and rate limits that have their own class: the request this version
+    sends, or the answer it reads, no longer matches Sequence's API.
+    """
 
 
 class SequenceNotFoundError(SequenceResponseError):

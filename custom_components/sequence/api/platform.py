@@ -3,7 +3,7 @@
 Guarantees the rest of the integration relies on (the same as the Remote API client's):
 
 * One ``asyncio.timeout`` covers each whole exchange, reading the body included; the body is
-  read in chunks up to a size cap. Waiting for the limiter is not part of that timeout.
+  read in chunks up to a size cap. Waiting for the request budget is not part of that timeout.
 * Every failure is one of the errors in :mod:`.errors`. Messages are fixed text plus safe facts
   (HTTP status, an upper-case Sequence error code, a permission name, the path of a field with
   the wrong shape, an aiohttp exception's class name); never the key, headers, query strings or
@@ -14,11 +14,12 @@ Guarantees the rest of the integration relies on (the same as the Remote API cli
 * Logging is at debug level only: the route template (no ids, no query), status, elapsed time.
 
 Request budget (Sequence allows 100 requests per minute per key): a full poll is one
-``GET /accounts`` per 100 accounts plus one ``GET /accounts/{id}`` per account; at most
-``max_concurrency`` requests are in flight, and a sliding-window :class:`.limiter.RequestLimiter`
-lets at most ``requests_per_minute`` (default 60) start per minute. A 429 is raised at once as
-:class:`SequenceRateLimitError` with its ``Retry-After``, and until that delay has passed the
-client raises the same error without sending anything; the caller decides when to come back.
+``GET /accounts`` per 100 accounts plus one ``GET /accounts/{id}`` per account. Every request
+goes through the key's :class:`.limiter.RequestBudget` (by default 4 in flight, 60 started per
+minute), which the client is given and shares with every other client of the same key. A 429 is
+raised at once as :class:`SequenceRateLimitError` with its ``Retry-After``, and until that delay
+has passed no client of the budget sends anything: each raises the same error; the caller
+decides when to come back.
 """
 
 import asyncio
@@ -26,7 +27,6 @@ from collections.abc import Callable, Coroutine, Iterable, Sequence
 from datetime import UTC, datetime
 from itertools import batched
 import logging
-import math
 import re
 import time
 from typing import Any, Final, Literal
@@ -42,8 +42,9 @@ from .errors import (
     SequencePermissionError,
     SequenceRateLimitError,
     SequenceResponseError,
+    SequenceServerError,
 )
-from .limiter import RequestLimiter
+from .limiter import RequestBudget
 from .models import Account, AccountsSnapshot, Permission, PermissionCheck, Transfer
 from .platform_parse import (
     FIELD_PATHS,
@@ -78,8 +79,6 @@ MAX_PAGES: Final = 100
 """A list longer than this many pages is refused rather than followed forever."""
 TRANSFER_ACCOUNT_BATCH: Final = 50
 """Account ids per ``GET /transfers`` request, to keep the URL short (about 2.5 kB)."""
-DEFAULT_RATE_LIMIT_PAUSE: Final = 60.0
-"""Seconds to hold off after a 429 without ``Retry-After`` (the API's window is a minute)."""
 
 ROUTE_PERMISSIONS: Final = {
     "GET /accounts": Permission.READ_ACCOUNTS,
@@ -126,37 +125,32 @@ def _format_timestamp(when: datetime) -> str:
 class SequencePlatformClient:
     """Reads accounts, balances and transfers through Sequence's Platform API v1.
 
-    Takes the caller's shared ``aiohttp.ClientSession`` and never closes it. One client per API
-    key: the concurrency bound, the limiter and a pending ``Retry-After`` are per client (pass
-    the same ``limiter`` to several clients that share a key).
+    Takes the caller's shared ``aiohttp.ClientSession`` and never closes it, and the key's
+    :class:`RequestBudget`: give every client of one key the same budget, so that together
+    they stay within Sequence's limit and all sit out a ``Retry-After``. Without one, the
+    client gets a budget of its own.
     """
 
     __slots__ = (
         "_api_key",
         "_base_url",
-        "_blocked_until",
-        "_limiter",
+        "_budget",
         "_max_response_bytes",
         "_request_timeout",
-        "_semaphore",
         "_session",
     )
 
-    def __init__(  # noqa: PLR0913 - keyword-only tuning knobs with safe defaults
+    def __init__(  # noqa: PLR0913 - keyword-only, with safe defaults
         self,
         session: aiohttp.ClientSession,
         api_key: str,
         *,
         base_url: str = DEFAULT_BASE_URL,
+        budget: RequestBudget | None = None,
         request_timeout: float = 30.0,
-        max_concurrency: int = 4,
-        requests_per_minute: int = 60,
         max_response_bytes: int = 4 * 1024 * 1024,
-        limiter: RequestLimiter | None = None,
     ) -> None:
-        """Keep the session, the normalized key and the limits.
-
-        ``limiter``, when given, replaces the one built from ``requests_per_minute``.
+        """Keep the session, the normalized key, the budget and the limits.
 
         Raises:
             ValueError: the key is unusable (see :func:`normalize_api_key`), or a limit is not
@@ -165,20 +159,15 @@ class SequencePlatformClient:
         if not request_timeout > 0:
             msg = "request_timeout must be a positive number of seconds"
             raise ValueError(msg)
-        if max_concurrency < 1:
-            msg = "max_concurrency must be at least 1"
-            raise ValueError(msg)
         if max_response_bytes < 1:
             msg = "max_response_bytes must be positive"
             raise ValueError(msg)
-        self._limiter = limiter or RequestLimiter(requests_per_minute)
         self._session = session
         self._api_key = Secret(normalize_api_key(api_key))
         self._base_url = base_url.rstrip("/")
+        self._budget = budget or RequestBudget()
         self._request_timeout = request_timeout
         self._max_response_bytes = max_response_bytes
-        self._semaphore = asyncio.Semaphore(max_concurrency)
-        self._blocked_until: float | None = None
 
     def __repr__(self) -> str:
         """Show the base URL only."""
@@ -217,7 +206,7 @@ class SequencePlatformClient:
         With ``account_ids`` the list is skipped (the caller refreshes it less often) and only
         those accounts are fetched. Accounts that turn out deleted or gone (404) between the
         list and the detail are left out. Details are fetched concurrently, at most
-        ``max_concurrency`` at a time and paced by the limiter; the first failure cancels the
+        the budget's in-flight cap at a time and paced by its window; the first failure cancels the
         rest and is raised.
         """
         if account_ids is None:
@@ -343,33 +332,16 @@ class SequencePlatformClient:
         msg = f"unexpected Platform API response: more than {MAX_PAGES} pages"
         raise SequenceResponseError(msg)
 
-    def _raise_if_blocked(self) -> None:
-        """Refuse to send while a ``Retry-After`` from Sequence is still running."""
-        if self._blocked_until is None:
-            return
-        remaining = self._blocked_until - self._limiter.clock()
-        if remaining <= 0:
-            self._blocked_until = None
-            return
-        msg = f"waiting out Sequence's rate limit ({math.ceil(remaining)} s left)"
-        raise SequenceRateLimitError(msg, retry_after=remaining)
-
     async def _request(self, route: str, path: str, params: Params = ()) -> object:
-        """One GET through the concurrency bound and the limiter; the decoded 2xx body."""
-        async with self._semaphore:
-            self._raise_if_blocked()
-            await self._limiter.acquire()
-            self._raise_if_blocked()  # a 429 may have come in while this one waited
+        """One GET within the key's budget; the decoded 2xx body."""
+        async with self._budget.slot():
             status, retry_after, body = await self._exchange(route, path, params)
         payload = decode_json(body)
+        delay = parse_retry_after(retry_after)
         if status == 429:  # noqa: PLR2004 - the HTTP status is the clearest name
-            delay = parse_retry_after(retry_after)
-            self._blocked_until = self._limiter.clock() + (
-                DEFAULT_RATE_LIMIT_PAUSE if delay is None else delay
-            )
-            raise _error_for(status, payload, route, delay)
+            self._budget.block(delay)
         if not 200 <= status < 300:  # noqa: PLR2004 - the 2xx range
-            raise _error_for(status, payload, route, None)
+            raise _error_for(status, payload, route, delay)
         if payload is NOT_JSON:
             raise SequenceResponseError(describe_non_json(body))
         return payload
@@ -428,7 +400,12 @@ async def _gather_all[T](coroutines: Iterable[Coroutine[Any, Any, T]]) -> list[T
 def _error_for(
     status: int, payload: object, route: str, retry_after: float | None
 ) -> SequenceError:
-    """The error a non-2xx answer means, from its status and ``{"error": {code, message}}``."""
+    """The error a non-2xx answer means, from its status and ``{"error": {code, message}}``.
+
+    401: the key. 403 ``ACCESS_DENIED``: a permission. 429: rate limited. 5xx: an outage.
+    Anything else (400, 404, 405, a redirect, another 403 code, ...) is a response error: the
+    request this version sends is no longer what Sequence accepts.
+    """
     code: str | None = None
     message: str | None = None
     if isinstance(payload, dict) and isinstance(error := payload.get("error"), dict):
@@ -450,4 +427,6 @@ def _error_for(
         return SequenceRateLimitError(
             f"Sequence is rate limiting requests ({detail})", retry_after=retry_after
         )
+    if 500 <= status <= 599:  # noqa: PLR2004 - the 5xx range
+        return SequenceServerError(f"Sequence is unavailable ({detail})", retry_after=retry_after)
     return SequenceResponseError(f"Sequence answered {detail}")

@@ -31,6 +31,7 @@ from .errors import (
     SequenceError,
     SequenceRateLimitError,
     SequenceResponseError,
+    SequenceServerError,
 )
 from .models import Account, AccountKind, AccountsSnapshot, to_cents
 from .transport import (
@@ -59,6 +60,8 @@ MAX_ABS_DOLLARS: Final = Decimal(10) ** 15
 
 _ERROR_CODE: Final = re.compile(r"[A-Z_]{1,64}")
 _AUTH_ERROR_CODES: Final = frozenset({"INVALID_ACCESS_TOKEN", "INVALID_API_SECRET"})
+_SERVER_ERROR_CODE: Final = "UNEXPECTED_ERROR"
+"""Sequence's code for a failure on its side (documented with the 5xx statuses)."""
 _KINDS: Final = {
     "Pod": AccountKind.POD,
     "Income Source": AccountKind.INCOME_SOURCE,
@@ -183,6 +186,7 @@ class SequenceRemoteClient:
         Raises:
             SequenceAuthError: the token was refused.
             SequenceRateLimitError: Sequence answered 429.
+            SequenceServerError: a 5xx, or Sequence's ``UNEXPECTED_ERROR`` code (an outage).
             SequenceConnectionError: timeout, or no usable connection to Sequence.
             SequenceResponseError: any other status, or a body that is not the documented JSON.
         """
@@ -241,7 +245,12 @@ class SequenceRemoteClient:
 
 
 def _raise_for_status(status: int, retry_after: str | None, payload: object) -> None:
-    """Raise the error a non-success answer (or a success carrying an auth error) means."""
+    """Raise the error a non-success answer (or a success carrying an error code) means.
+
+    401/403 or an auth code: the token. 429: rate limited. 5xx or ``UNEXPECTED_ERROR``: an
+    outage. Any other non-2xx (400, 404, 405, a redirect, ...): the request this version sends
+    is no longer what Sequence accepts, which is a response error like an unreadable body.
+    """
     code = _error_code(payload)
     detail = f"HTTP {status}, {code}" if code else f"HTTP {status}"
     if status in {401, 403} or code in _AUTH_ERROR_CODES:
@@ -250,6 +259,9 @@ def _raise_for_status(status: int, retry_after: str | None, payload: object) -> 
     if status == 429:  # noqa: PLR2004 - the HTTP status is the clearest name
         msg = f"Sequence is rate limiting requests ({detail})"
         raise SequenceRateLimitError(msg, retry_after=parse_retry_after(retry_after))
+    if 500 <= status <= 599 or code == _SERVER_ERROR_CODE:  # noqa: PLR2004 - the 5xx range
+        msg = f"Sequence is unavailable ({detail})"
+        raise SequenceServerError(msg, retry_after=parse_retry_after(retry_after))
     if not 200 <= status < 300:  # noqa: PLR2004 - the 2xx range
         msg = f"Sequence answered {detail}"
         raise SequenceResponseError(msg)
