@@ -38,7 +38,7 @@ import yaml
 from custom_components.sequence import const
 from custom_components.sequence.api import AccountKind, TransferDirection, parse_accounts_payload
 from custom_components.sequence.api.platform import ROUTE_PERMISSIONS
-from custom_components.sequence.binary_sensor import API_PROBLEM_DESCRIPTION
+from custom_components.sequence.binary_sensor import API_PROBLEM_DESCRIPTIONS
 from custom_components.sequence.button import REFRESH_DESCRIPTION
 from custom_components.sequence.const import CONF_ACTIVITY, CONF_BALANCE_EVENTS, DOMAIN
 from custom_components.sequence.sensor import (
@@ -155,7 +155,7 @@ HUB_ENTITIES = {
         d.translation_key,
     )
     for platform, descriptions in (
-        ("binary_sensor", (API_PROBLEM_DESCRIPTION,)),
+        ("binary_sensor", tuple(API_PROBLEM_DESCRIPTIONS.values())),
         ("button", (REFRESH_DESCRIPTION,)),
         (
             "sensor",
@@ -423,10 +423,11 @@ def test_documented_value_lists_match_the_code() -> None:
     """The README's lists of error kinds, account types and directions are the code's."""
     error_kinds = re.search(r"`error_kind` attribute: ([^.]+)\.", README)
     assert error_kinds
-    states = STRINGS["entity"]["binary_sensor"]["api_problem"]["state_attributes"]["error_kind"]
-    assert (
-        set(code_spans(error_kinds.group(1))) == set(states["state"]) == set(STRINGS["exceptions"])
-    )
+    for description in API_PROBLEM_DESCRIPTIONS.values():
+        assert description.translation_key
+        sensor = STRINGS["entity"]["binary_sensor"][description.translation_key]
+        states = sensor["state_attributes"]["error_kind"]["state"]
+        assert set(code_spans(error_kinds.group(1))) == set(states)
     bullets = re.split(r"\n(?=- )", section_of(README, "### Events"))
     for field, values in (("account_type", AccountKind), ("direction", TransferDirection)):
         bullet = next(item for item in bullets if item.startswith(f"- `{field}` is"))
@@ -463,8 +464,8 @@ async def test_options_are_the_options_form(
 ) -> None:
     """An API key entry, loaded, shows every option there is."""
     result = await hass.config_entries.options.async_init(init_platform.entry_id)
-    labels = form_labels(result, STRINGS["options"]["step"]["init"])
-    assert labels == set(STRINGS["options"]["step"]["init"]["data"].values())
+    labels = form_labels(result, STRINGS["options"]["step"]["api_key"])
+    assert labels == set(STRINGS["options"]["step"]["api_key"]["data"].values())
     assert first_column("### Options") == labels
 
 

@@ -4,8 +4,10 @@ import json
 from pathlib import Path
 import re
 
+import pytest
+
 from custom_components.sequence.api import AccountKind
-from custom_components.sequence.binary_sensor import API_PROBLEM_DESCRIPTION
+from custom_components.sequence.binary_sensor import API_PROBLEM_DESCRIPTIONS
 from custom_components.sequence.button import REFRESH_DESCRIPTION
 from custom_components.sequence.sensor import (
     BALANCE_DESCRIPTIONS,
@@ -17,6 +19,7 @@ from custom_components.sequence.sensor import (
     PLATFORM_TOTAL_DESCRIPTIONS,
     TOTAL_DESCRIPTIONS,
 )
+from custom_components.sequence.texts import CREDENTIAL_KINDS, CREDENTIAL_SPECIFIC, text_key
 
 INTEGRATION = Path(__file__).resolve().parent.parent / "custom_components" / "sequence"
 STRINGS = json.loads((INTEGRATION / "strings.json").read_text(encoding="utf-8"))
@@ -39,7 +42,7 @@ def test_entity_translation_keys_and_icons() -> None:
                 MONTHLY_TRANSFERS_DESCRIPTION,
             )
         },
-        "binary_sensor": {API_PROBLEM_DESCRIPTION.translation_key},
+        "binary_sensor": {d.translation_key for d in API_PROBLEM_DESCRIPTIONS.values()},
         "button": {REFRESH_DESCRIPTION.translation_key},
     }
     for platform, keys in used.items():
@@ -47,34 +50,79 @@ def test_entity_translation_keys_and_icons() -> None:
         assert keys == set(ICONS["entity"][platform]), platform
 
 
+ERROR_KINDS = {
+    "invalid_auth",
+    "missing_permission",
+    "rate_limited",
+    "cannot_connect",
+    "unexpected_response",
+}
+"""What ``coordinator.error_key`` returns: the API-problem sensor's ``error_kind`` values."""
+
+
+def texts_of(keys: set[str]) -> set[str]:
+    """The translation keys of ``keys``' texts, for both credential kinds."""
+    return {text_key(key, kind) for key in keys for kind in CREDENTIAL_KINDS}
+
+
 def test_exception_and_error_keys() -> None:
-    kinds = {
-        "invalid_auth",
-        "missing_permission",
-        "rate_limited",
-        "cannot_connect",
-        "unexpected_response",
-    }
-    assert kinds == set(STRINGS["exceptions"])
-    assert kinds <= set(STRINGS["config"]["error"])
-    assert (
-        set(
-            STRINGS["entity"]["binary_sensor"]["api_problem"]["state_attributes"]["error_kind"][
-                "state"
-            ]
-        )
-        == kinds
+    """Every error kind has a toast, a form error and a state text, for each credential."""
+    assert texts_of(ERROR_KINDS) == set(STRINGS["exceptions"])
+    assert texts_of(ERROR_KINDS) <= set(STRINGS["config"]["error"])
+    for kind, description in API_PROBLEM_DESCRIPTIONS.items():
+        assert description.translation_key == f"api_problem_{kind}"
+        sensor = STRINGS["entity"]["binary_sensor"][description.translation_key]
+        assert set(sensor["state_attributes"]["error_kind"]["state"]) == ERROR_KINDS
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [STRINGS["config"]["error"], STRINGS["exceptions"]],
+    ids=["config.error", "exceptions"],
+)
+def test_texts_that_name_the_credential_come_in_pairs(texts: dict[str, object]) -> None:
+    """``<key>_access_token`` with ``<key>_api_key``, never a plain ``<key>`` that fits neither."""
+    assert not CREDENTIAL_SPECIFIC & set(texts)
+    for name in texts:
+        for kind in CREDENTIAL_KINDS:
+            if (key := name.removesuffix(f"_{kind}")) != name:
+                assert key in CREDENTIAL_SPECIFIC, name
+                assert texts_of({key}) <= set(texts), name
+
+
+def test_api_problem_texts_differ_only_where_they_name_the_credential() -> None:
+    sensors = STRINGS["entity"]["binary_sensor"]
+    token, key = (
+        sensors[f"api_problem_{kind}"]["state_attributes"]["error_kind"]["state"]
+        for kind in CREDENTIAL_KINDS
     )
+    assert {name for name in token if token[name] != key[name]} == {"invalid_auth"}
+    assert "token" in token["invalid_auth"].lower()
+    assert "API key" in key["invalid_auth"]
 
 
 def test_flow_errors_and_aborts_used_in_code_exist() -> None:
-    errors = set(re.findall(r'CredentialError\("(\w+)"', SOURCE))
-    assert {"no_accounts", "invalid_url", "missing_read_accounts"} <= errors
-    assert errors <= set(STRINGS["config"]["error"])
-    options_errors = set(re.findall(r'errors\[CONF_ACTIVITY\] = "(\w+)"', SOURCE))
-    assert options_errors == set(STRINGS["options"]["error"]) == {"missing_read_transfers"}
+    literal = set(re.findall(r'CredentialError\(\s*"(\w+)"', SOURCE))
+    assert {"url_scheme", "url_path", "url_extras", "invalid_url", "insecure_url"} <= literal
+    assert {"missing_read_accounts", "unknown"} <= literal
+    named = texts_of(set(re.findall(r'text_key\(\s*"(\w+)"', SOURCE)))
+    assert {"wrong_kind_api_key", "other_beneficiary_access_token"} <= named
+    assert literal | named <= set(STRINGS["config"]["error"])
+    options_errors = set(re.findall(r'errors\[CONF_\w+\] = "(\w+)"', SOURCE))
+    assert options_errors == set(STRINGS["options"]["error"])
+    assert options_errors == {"missing_read_transfers", "scan_interval_out_of_range"}
     for reason in re.findall(r'reason="(\w+)"', SOURCE):
         assert reason in STRINGS["config"]["abort"], reason
+
+
+def test_a_step_per_credential_kind() -> None:
+    """Reauthentication, reconfiguration and options name the entry's credential."""
+    assert set(STRINGS["config"]["step"]) == {
+        "user",
+        *(f"{step}_{kind}" for step in ("reauth", "reconfigure") for kind in CREDENTIAL_KINDS),
+    }
+    assert set(STRINGS["options"]["step"]) == set(CREDENTIAL_KINDS)
+    assert "activity" not in STRINGS["options"]["step"]["access_token"]["data"]
 
 
 def test_account_kind_selector_and_issue() -> None:

@@ -480,7 +480,7 @@ def refresh_with_revoked_token(run: Run) -> None:
     run.device_row("Sequence account").click()
     page.get_by_role("button", name="Press").click()
     expect(page.locator("ha-toast")).to_contain_text(
-        run.text("exceptions", "invalid_auth", "message")
+        run.text("exceptions", "invalid_auth_access_token", "message")
     )
 
     def api_problem_is_auth() -> bool:
@@ -503,7 +503,7 @@ def reauthenticate(run: Run) -> None:
     card = page.locator("ha-config-flow-card").filter(has_text="Sequence")
     card.get_by_role("button", name="Reconfigure").click()
     dialog = run.flow_dialog()
-    reauth = ("config", "step", "reauth_confirm")
+    reauth = ("config", "step", "reauth_access_token")
     expect(dialog.get_by_text(run.text(*reauth, "title"))).to_be_visible()
     run.shot("reauth-form")
     run.simulator.scenario("ok")

@@ -9,7 +9,6 @@ from datetime import datetime
 from decimal import Decimal
 
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -26,6 +25,7 @@ from .api import (
 )
 from .const import ACTIVITY_INTERVAL, DOMAIN, EVENT_TRANSFER, LOGGER
 from .coordinator import SequenceConfigEntry, SequenceCoordinator, error_key
+from .reauth import reauth_required
 
 FAILED_STATUSES = frozenset({"ERROR", "INCOMPLETE", "CANCELLED"})
 """Transfers in these states moved no money: they are left out of the month's summary."""
@@ -93,7 +93,7 @@ class SequenceActivityCoordinator(DataUpdateCoordinator[ActivitySummary]):
     def _failure(self, err: SequenceError) -> Exception:
         key = error_key(err)
         if isinstance(err, SequenceAuthError):
-            return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key=key)
+            return reauth_required(self.hass, self.config_entry, key)
         if isinstance(err, SequencePermissionError):
             ir.async_create_issue(
                 self.hass,

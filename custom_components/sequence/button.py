@@ -8,6 +8,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .const import DOMAIN
 from .coordinator import SequenceConfigEntry
 from .entity import SequenceEntity
+from .texts import credential_kind, text_key
 
 PARALLEL_UPDATES = 0
 
@@ -36,7 +37,8 @@ class SequenceRefreshButton(SequenceEntity, ButtonEntity):
         self.coordinator.source.invalidate()
         await self.coordinator.async_refresh()
         if not self.coordinator.last_update_success:
+            kind = self.coordinator.last_error_kind or "unexpected_response"
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
-                translation_key=self.coordinator.last_error_kind or "unexpected_response",
+                translation_key=text_key(kind, credential_kind(self.coordinator.config_entry)),
             )

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -39,6 +38,7 @@ from .const import (
     PLATFORM_DEFAULT_SCAN_INTERVAL,
     SEQUENCE_APP_URL,
 )
+from .reauth import reauth_required
 from .sources import AccountsSource
 
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
             key = error_key(err)
             if isinstance(err, SequenceAuthError | SequencePermissionError):
                 # A key that lost READ_ACCOUNTS needs replacing just like a revoked one.
-                raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key=key) from err
+                raise reauth_required(self.hass, self.config_entry, key) from err
             retry_after = err.retry_after if isinstance(err, SequenceRateLimitError) else None
             raise UpdateFailed(
                 translation_domain=DOMAIN, translation_key=key, retry_after=retry_after

@@ -183,9 +183,9 @@ def test_the_strings_the_run_reads_exist() -> None:
     assert user["data"]["api_token"]
     assert user["sections"]["advanced"]["name"]
     assert user["sections"]["advanced"]["data"]["base_url"]
-    assert strings["config"]["step"]["reauth_confirm"]["title"]
-    assert strings["config"]["step"]["reauth_confirm"]["data"]["api_token"]
-    assert strings["exceptions"]["invalid_auth"]["message"]
+    assert strings["config"]["step"]["reauth_access_token"]["title"]
+    assert strings["config"]["step"]["reauth_access_token"]["data"]["api_token"]
+    assert strings["exceptions"]["invalid_auth_access_token"]["message"]
     sensors = strings["entity"]["sensor"]
     assert sensors["liability_balance"]["name"] == "Amount owed"
     assert sensors["net_worth"]["name"]
