@@ -17,8 +17,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.sequence.api import (
-    SequenceAuthError,
     SequenceConnectionError,
+    SequenceRateLimitError,
     SequenceResponseError,
     parse_accounts_payload,
 )
@@ -244,9 +244,9 @@ async def test_error_kind_follows_the_failure_during_an_outage(
     assert hass.states.get(API_PROBLEM).attributes["error_kind"] == "cannot_connect"
     writes.take()
 
-    mock_sequence_client.async_get_accounts.side_effect = SequenceAuthError("revoked")
+    mock_sequence_client.async_get_accounts.side_effect = SequenceRateLimitError("slow")
     await poll(hass, freezer)
-    assert hass.states.get(API_PROBLEM).attributes["error_kind"] == "invalid_auth"
+    assert hass.states.get(API_PROBLEM).attributes["error_kind"] == "rate_limited"
     assert writes.take() == {API_PROBLEM}  # the balances stay unavailable, unwritten
 
 
