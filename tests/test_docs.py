@@ -43,6 +43,7 @@ from custom_components.sequence.button import REFRESH_DESCRIPTION
 from custom_components.sequence.const import CONF_ACTIVITY, CONF_BALANCE_EVENTS, DOMAIN
 from custom_components.sequence.sensor import (
     BALANCE_DESCRIPTIONS,
+    BALANCE_STATUS_DESCRIPTION,
     DETAIL_DESCRIPTIONS,
     LAST_UPDATE_DESCRIPTION,
     LIABILITY_BALANCE_DESCRIPTION,
@@ -174,6 +175,7 @@ HUB_ENTITIES = {
 ACCOUNT_DESCRIPTIONS = (
     *BALANCE_DESCRIPTIONS.values(),
     LIABILITY_BALANCE_DESCRIPTION,
+    BALANCE_STATUS_DESCRIPTION,
     *DETAIL_DESCRIPTIONS,
 )
 """Account entities are ``sensor.sequence_<account>_<description key>`` (entity.py)."""

@@ -11,6 +11,7 @@ from custom_components.sequence.binary_sensor import API_PROBLEM_DESCRIPTIONS
 from custom_components.sequence.button import REFRESH_DESCRIPTION
 from custom_components.sequence.sensor import (
     BALANCE_DESCRIPTIONS,
+    BALANCE_STATUS_DESCRIPTION,
     DETAIL_DESCRIPTIONS,
     LAST_UPDATE_DESCRIPTION,
     LIABILITY_BALANCE_DESCRIPTION,
@@ -34,6 +35,7 @@ def test_entity_translation_keys_and_icons() -> None:
             for description in (
                 *BALANCE_DESCRIPTIONS.values(),
                 LIABILITY_BALANCE_DESCRIPTION,
+                BALANCE_STATUS_DESCRIPTION,
                 *DETAIL_DESCRIPTIONS,
                 *TOTAL_DESCRIPTIONS,
                 *PLATFORM_TOTAL_DESCRIPTIONS,
@@ -128,3 +130,9 @@ def test_a_step_per_credential_kind() -> None:
 def test_account_kind_selector_and_issue() -> None:
     assert set(STRINGS["selector"]["account_kinds"]["options"]) == {k.value for k in AccountKind}
     assert "unexpected_response" in STRINGS["issues"]
+
+
+def test_every_balance_status_is_translated() -> None:
+    states = STRINGS["entity"]["sensor"]["balance_status"]["state"]
+    assert BALANCE_STATUS_DESCRIPTION.options is not None
+    assert set(states) == set(BALANCE_STATUS_DESCRIPTION.options)
