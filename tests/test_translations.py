@@ -117,6 +117,36 @@ def test_flow_errors_and_aborts_used_in_code_exist() -> None:
         assert reason in STRINGS["config"]["abort"], reason
 
 
+def texts_in(node: object) -> list[str]:
+    if isinstance(node, dict):
+        return [text for value in node.values() for text in texts_in(value)]
+    return [node] if isinstance(node, str) else []
+
+
+OTHER_CREDENTIAL = {"access_token": "API key", "api_key": "access token"}
+"""What a text for one kind must not mention: the other one."""
+
+
+@pytest.mark.parametrize("kind", CREDENTIAL_KINDS)
+def test_a_kinds_texts_never_name_the_other_credential(kind: str) -> None:
+    steps = STRINGS["config"]["step"]
+    texts = [
+        *texts_in(steps[f"reauth_{kind}"]),
+        *texts_in(steps[f"reconfigure_{kind}"]),
+        *texts_in(STRINGS["options"]["step"][kind]),
+        *texts_in(STRINGS["entity"]["binary_sensor"][f"api_problem_{kind}"]),
+        *texts_in({key: text for key, text in STRINGS["exceptions"].items() if kind in key}),
+        *(
+            text
+            for key, text in STRINGS["config"]["error"].items()
+            if key.endswith(kind) and not key.startswith("wrong_kind")  # names both, on purpose
+        ),
+    ]
+    assert texts
+    for text in texts:
+        assert OTHER_CREDENTIAL[kind].lower() not in text.lower(), text
+
+
 def test_a_step_per_credential_kind() -> None:
     """Reauthentication, reconfiguration and options name the entry's credential."""
     assert set(STRINGS["config"]["step"]) == {
