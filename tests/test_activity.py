@@ -6,7 +6,7 @@ from typing import Any
 from unittest.mock import AsyncMock, MagicMock
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
@@ -165,10 +165,14 @@ async def test_activity_auth_failure_starts_reauth(
     mock_platform_client: MagicMock,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    mock_platform_client.async_get_transfers.side_effect = SequenceAuthError("revoked")
+    """The key was revoked: its hourly poll notices first, and the entry shows it at once."""
+    for method in ("async_get_transfers", "async_list_accounts", "async_get_accounts"):
+        getattr(mock_platform_client, method).side_effect = SequenceAuthError("revoked")
     await next_poll(hass, freezer)
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert activity_entry.state is ConfigEntryState.SETUP_ERROR
+    assert activity_entry.error_reason_translation_key == "invalid_auth_api_key"
 
 
 async def test_activity_rate_limited(

@@ -7,8 +7,10 @@ from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sequence.api import (
+    SequenceAuthError,
     SequenceConnectionError,
     SequencePermissionError,
     SequenceServerError,
@@ -72,3 +74,30 @@ async def test_refresh_lists_platform_accounts_afresh(
     listed = mock_platform_client.async_list_accounts.await_count
     await press(hass)
     assert mock_platform_client.async_list_accounts.await_count == listed + 1
+
+
+@pytest.mark.parametrize(
+    ("entry", "toast"),
+    [
+        ("mock_config_entry", "invalid_auth_access_token"),
+        ("platform_config_entry", "invalid_auth_api_key"),
+    ],
+)
+@pytest.mark.usefixtures("frozen_start")
+async def test_refresh_refused_names_the_entrys_credential(
+    hass: HomeAssistant,
+    request: pytest.FixtureRequest,
+    mock_sequence_client: MagicMock,
+    mock_platform_client: MagicMock,
+    entry: str,
+    toast: str,
+) -> None:
+    config_entry: MockConfigEntry = request.getfixturevalue(entry)
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    for client in (mock_sequence_client, mock_platform_client):
+        client.async_get_accounts.side_effect = SequenceAuthError("revoked")
+    with pytest.raises(HomeAssistantError) as raised:
+        await press(hass)
+    assert raised.value.translation_key == toast

@@ -7,7 +7,6 @@ from typing import Any
 from unittest.mock import AsyncMock, MagicMock
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import (
@@ -19,7 +18,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.sequence.api import (
-    SequenceAuthError,
     SequenceConnectionError,
     SequenceRateLimitError,
     SequenceResponseError,
@@ -86,18 +84,6 @@ async def test_failure_unavailable_then_recovery(
 
 
 @pytest.mark.usefixtures("init_integration")
-async def test_auth_failure_starts_reauth(
-    hass: HomeAssistant, mock_sequence_client: MagicMock, freezer: FrozenDateTimeFactory
-) -> None:
-    mock_sequence_client.async_get_accounts.side_effect = SequenceAuthError("revoked")
-    await poll(hass, freezer)
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
-    assert hass.states.get(GROCERIES).state == STATE_UNAVAILABLE
-    problem = hass.states.get("binary_sensor.sequence_api_problem")
-    assert problem.attributes["error_kind"] == "invalid_auth"
-
-
 async def test_rate_limit_waits_retry_after(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,

@@ -40,12 +40,13 @@ from custom_components.sequence import const
 from custom_components.sequence.api import AccountKind, TransferDirection, parse_accounts_payload
 from custom_components.sequence.api.platform import ROUTE_PERMISSIONS
 from custom_components.sequence.backoff import RETRY_STEPS, FailureBackoff
-from custom_components.sequence.binary_sensor import API_PROBLEM_DESCRIPTION
+from custom_components.sequence.binary_sensor import API_PROBLEM_DESCRIPTIONS
 from custom_components.sequence.button import REFRESH_DESCRIPTION
 from custom_components.sequence.const import CONF_ACTIVITY, CONF_BALANCE_EVENTS, DOMAIN
 from custom_components.sequence.errors import ERROR_KINDS
 from custom_components.sequence.sensor import (
     BALANCE_DESCRIPTIONS,
+    BALANCE_STATUS_DESCRIPTION,
     DETAIL_DESCRIPTIONS,
     LAST_UPDATE_DESCRIPTION,
     LIABILITY_BALANCE_DESCRIPTION,
@@ -158,7 +159,7 @@ HUB_ENTITIES = {
         d.translation_key,
     )
     for platform, descriptions in (
-        ("binary_sensor", (API_PROBLEM_DESCRIPTION,)),
+        ("binary_sensor", tuple(API_PROBLEM_DESCRIPTIONS.values())),
         ("button", (REFRESH_DESCRIPTION,)),
         (
             "sensor",
@@ -177,6 +178,7 @@ HUB_ENTITIES = {
 ACCOUNT_DESCRIPTIONS = (
     *BALANCE_DESCRIPTIONS.values(),
     LIABILITY_BALANCE_DESCRIPTION,
+    BALANCE_STATUS_DESCRIPTION,
     *DETAIL_DESCRIPTIONS,
 )
 """Account entities are ``sensor.sequence_<account>_<description key>`` (entity.py)."""
@@ -426,8 +428,11 @@ def test_documented_value_lists_match_the_code() -> None:
     """The README's lists of error kinds, account types and directions are the code's."""
     error_kinds = re.search(r"`error_kind` attribute: ([^.]+)\.", README)
     assert error_kinds
-    states = STRINGS["entity"]["binary_sensor"]["api_problem"]["state_attributes"]["error_kind"]
-    assert set(code_spans(error_kinds.group(1))) == set(states["state"]) == set(ERROR_KINDS)
+    for description in API_PROBLEM_DESCRIPTIONS.values():
+        assert description.translation_key
+        sensor = STRINGS["entity"]["binary_sensor"][description.translation_key]
+        states = sensor["state_attributes"]["error_kind"]["state"]
+        assert set(code_spans(error_kinds.group(1))) == set(states) == set(ERROR_KINDS)
     bullets = re.split(r"\n(?=- )", section_of(README, "### Events"))
     for field, values in (("account_type", AccountKind), ("direction", TransferDirection)):
         bullet = next(item for item in bullets if item.startswith(f"- `{field}` is"))
@@ -493,8 +498,8 @@ async def test_options_are_the_options_form(
 ) -> None:
     """An API key entry, loaded, shows every option there is."""
     result = await hass.config_entries.options.async_init(init_platform.entry_id)
-    labels = form_labels(result, STRINGS["options"]["step"]["init"])
-    assert labels == set(STRINGS["options"]["step"]["init"]["data"].values())
+    labels = form_labels(result, STRINGS["options"]["step"]["api_key"])
+    assert labels == set(STRINGS["options"]["step"]["api_key"]["data"].values())
     assert first_column("### Options") == labels
 
 

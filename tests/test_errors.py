@@ -15,7 +15,7 @@ from custom_components.sequence.api import (
     SequenceResponseError,
     SequenceServerError,
 )
-from custom_components.sequence.const import CONF_API_TOKEN, DOMAIN
+from custom_components.sequence.const import CONF_API_TOKEN, DOMAIN, KIND_ACCESS_TOKEN, KIND_API_KEY
 from custom_components.sequence.errors import (
     ERROR_KINDS,
     PERMISSION_NOT_GRANTED,
@@ -25,6 +25,7 @@ from custom_components.sequence.errors import (
     required_wait,
     update_error,
 )
+from custom_components.sequence.texts import text_key
 
 KINDS = [
     (SequenceAuthError("x"), "invalid_auth"),
@@ -66,24 +67,37 @@ def test_required_wait(error: SequenceError, wait: float | None) -> None:
 
 
 @pytest.mark.parametrize("permission_needs_reauth", [True, False])
-def test_a_refused_credential_always_reauthenticates(permission_needs_reauth: bool) -> None:
+@pytest.mark.parametrize("credential", [KIND_ACCESS_TOKEN, KIND_API_KEY])
+def test_a_refused_credential_always_reauthenticates(
+    permission_needs_reauth: bool, credential: str
+) -> None:
     raised = update_error(
-        SequenceAuthError("x"), retry_after=60, permission_needs_reauth=permission_needs_reauth
+        SequenceAuthError("x"),
+        credential=credential,
+        retry_after=60,
+        permission_needs_reauth=permission_needs_reauth,
     )
     assert isinstance(raised, ConfigEntryAuthFailed)
-    assert (raised.translation_domain, raised.translation_key) == (DOMAIN, "invalid_auth")
+    assert (raised.translation_domain, raised.translation_key) == (
+        DOMAIN,
+        f"invalid_auth_{credential}",
+    )
 
 
 def test_a_missing_permission_reauthenticates_where_nothing_else_helps() -> None:
     error = SequencePermissionError("x", permission=Permission.READ_ACCOUNTS)
-    raised = update_error(error, retry_after=60, permission_needs_reauth=True)
+    raised = update_error(
+        error, credential=KIND_API_KEY, retry_after=60, permission_needs_reauth=True
+    )
     assert isinstance(raised, ConfigEntryAuthFailed)
     assert raised.translation_key == "missing_permission"
 
 
 def test_a_missing_permission_elsewhere_fails_the_poll_naming_it() -> None:
     error = SequencePermissionError("x", permission=Permission.READ_TRANSFERS)
-    raised = update_error(error, retry_after=60, permission_needs_reauth=False)
+    raised = update_error(
+        error, credential=KIND_API_KEY, retry_after=60, permission_needs_reauth=False
+    )
     assert type(raised) is UpdateFailed
     assert raised.translation_key == PERMISSION_NOT_GRANTED
     assert raised.translation_placeholders == {"permission": "READ_TRANSFERS"}
@@ -95,7 +109,9 @@ def test_a_missing_permission_elsewhere_fails_the_poll_naming_it() -> None:
     [case for case in KINDS if case[1] not in {"invalid_auth", "missing_permission"}],
 )
 def test_other_failures_fail_the_poll_with_the_wait_given(error: SequenceError, kind: str) -> None:
-    raised = update_error(error, retry_after=300, permission_needs_reauth=True)
+    raised = update_error(
+        error, credential=KIND_API_KEY, retry_after=300, permission_needs_reauth=True
+    )
     assert type(raised) is UpdateFailed
     assert (raised.translation_domain, raised.translation_key) == (DOMAIN, kind)
     assert raised.retry_after == 300
@@ -104,7 +120,7 @@ def test_other_failures_fail_the_poll_with_the_wait_given(error: SequenceError, 
 @pytest.mark.parametrize(
     ("error", "expected"),
     [
-        (SequenceAuthError("x"), ("invalid_auth", CONF_API_TOKEN)),
+        (SequenceAuthError("x"), ("invalid_auth_api_key", CONF_API_TOKEN)),
         (SequencePermissionError("x"), ("missing_permission", CONF_API_TOKEN)),
         (SequenceRateLimitError("x"), ("rate_limited", "base")),
         (SequenceServerError("x"), ("unavailable", "base")),
@@ -113,16 +129,19 @@ def test_other_failures_fail_the_poll_with_the_wait_given(error: SequenceError, 
     ],
 )
 def test_flow_error(error: SequenceError, expected: tuple[str, str]) -> None:
-    assert flow_error(error) == expected
+    assert flow_error(error, KIND_API_KEY) == expected
 
 
 @pytest.mark.parametrize(
     ("error", "kind"), [case for case in KINDS if case[1] != "missing_permission"]
 )
 def test_action_error_is_translated(error: SequenceError, kind: str) -> None:
-    raised = action_error(error)
+    raised = action_error(error, KIND_ACCESS_TOKEN)
     assert type(raised) is HomeAssistantError
-    assert (raised.translation_domain, raised.translation_key) == (DOMAIN, kind)
+    assert (raised.translation_domain, raised.translation_key) == (
+        DOMAIN,
+        text_key(kind, KIND_ACCESS_TOKEN),
+    )
 
 
 @pytest.mark.parametrize(
@@ -131,7 +150,7 @@ def test_action_error_is_translated(error: SequenceError, kind: str) -> None:
 def test_a_missing_permission_on_an_action_never_reauthenticates(
     permission: Permission | None, shown: str
 ) -> None:
-    raised = action_error(SequencePermissionError("x", permission=permission))
+    raised = action_error(SequencePermissionError("x", permission=permission), KIND_API_KEY)
     assert type(raised) is HomeAssistantError
     assert not isinstance(raised, ConfigEntryAuthFailed)
     assert raised.translation_key == PERMISSION_NOT_GRANTED
@@ -139,4 +158,4 @@ def test_a_missing_permission_on_an_action_never_reauthenticates(
 
 
 def test_action_error_without_a_client_error() -> None:
-    assert action_error(None).translation_key == "unexpected_response"
+    assert action_error(None, KIND_API_KEY).translation_key == "unexpected_response"

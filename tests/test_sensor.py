@@ -17,9 +17,12 @@ from pytest_homeassistant_custom_component.common import (
 )
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.sequence.api import AccountsSnapshot
+from custom_components.sequence.api import Account, AccountKind, AccountsSnapshot
+from custom_components.sequence.api.platform_parse import parse_account_detail
+from custom_components.sequence.api.remote import parse_accounts_payload
+from custom_components.sequence.sensor import balance_status
 
-from .conftest import load_platform_snapshot
+from .conftest import load_payload, load_platform_snapshot
 
 
 @pytest.fixture
@@ -205,3 +208,76 @@ async def test_remote_entry_has_no_platform_totals(
 ) -> None:
     assert hass.states.get("sensor.sequence_net_worth") is None
     assert hass.states.get("sensor.sequence_liabilities_total") is None
+
+
+@pytest.mark.usefixtures("sensor_only")
+@pytest.mark.parametrize(
+    ("entity_id", "state", "reason"),
+    [
+        ("sensor.sequence_visa_9921_balance_status", "connection_failed", "Connection failed"),
+        ("sensor.sequence_everyday_checking_balance_status", "ok", None),
+        ("sensor.sequence_brokerage_balance_status", "ok", None),  # an unknown type has one too
+    ],
+)
+async def test_balance_status(hass: HomeAssistant, entity_id: str, state: str, reason: str) -> None:
+    status = hass.states.get(entity_id)
+    assert (status.state, status.attributes["reason"]) == (state, reason)
+    assert status.attributes["device_class"] == "enum"
+    assert status.attributes["options"] == ["ok", "connection_failed", "no_balance", "other"]
+
+
+async def test_balance_status_only_where_a_bank_connection_can_fail(
+    hass: HomeAssistant, sensor_only: MockConfigEntry, entity_registry: er.EntityRegistry
+) -> None:
+    """Pods and Income Sources have no bank link: no status (setup stays small)."""
+    statuses = {
+        entry.entity_id
+        for entry in er.async_entries_for_config_entry(entity_registry, sensor_only.entry_id)
+        if entry.unique_id.endswith("_balance_status")
+    }
+    assert statuses == {
+        "sensor.sequence_everyday_checking_balance_status",
+        "sensor.sequence_visa_9921_balance_status",
+        "sensor.sequence_brokerage_balance_status",
+    }
+    status = entity_registry.async_get("sensor.sequence_visa_9921_balance_status")
+    assert status.entity_category is er.EntityCategory.DIAGNOSTIC
+
+
+def test_the_same_reason_reads_the_same_from_either_api() -> None:
+    """The Remote API's "Connection failed" and the Platform API's CONNECTION_FAILED."""
+    remote = load_payload()["data"]["accounts"][5]
+    assert remote["balance"] == {"amountInDollars": None, "error": "Connection failed"}
+    from_remote = parse_accounts_payload({"data": {"accounts": [remote]}}).accounts[remote["id"]]
+    detail = next(
+        item
+        for item in load_payload("platform_accounts.json")["accounts"]
+        if item["name"] == "Brokerage"
+    )
+    detail["balance"]["error"] = "CONNECTION_FAILED"
+    from_platform = parse_account_detail({"data": detail, "requestId": "r"})
+    assert from_platform is not None
+    assert from_remote.balance_error == from_platform.balance_error == "Connection failed"
+    assert balance_status(from_remote) == balance_status(from_platform) == "connection_failed"
+
+
+@pytest.mark.parametrize(
+    ("balance", "error", "status"),
+    [
+        (Decimal("1.00"), None, "ok"),
+        (None, None, "no_balance"),
+        (None, "Connection failed", "connection_failed"),
+        (Decimal("1.00"), "Connection failed", "connection_failed"),  # a stale balance
+        (None, "Item login required", "other"),
+    ],
+)
+def test_balance_status_values(balance: Decimal | None, error: str | None, status: str) -> None:
+    account = Account(
+        id="1",
+        name="Visa",
+        kind=AccountKind.EXTERNAL,
+        type_name="Account",
+        balance=balance,
+        balance_error=error,
+    )
+    assert balance_status(account) == status

@@ -17,8 +17,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.sequence.api import (
-    SequenceAuthError,
     SequenceConnectionError,
+    SequenceRateLimitError,
     SequenceResponseError,
     parse_accounts_payload,
 )
@@ -33,6 +33,7 @@ from .conftest import load_payload
 LAST_UPDATE = "sensor.sequence_last_successful_update"
 GROCERIES = "sensor.sequence_groceries_balance"
 VISA = "sensor.sequence_visa_9921_balance"
+VISA_STATUS = "sensor.sequence_visa_9921_balance_status"
 PODS_TOTAL = "sensor.sequence_pods_total"
 API_PROBLEM = "binary_sensor.sequence_api_problem"
 BUTTON = "button.sequence_refresh"
@@ -125,8 +126,11 @@ async def test_an_attribute_only_change_is_written(
     payload["data"]["accounts"][5]["balance"]["error"] = "Needs reauthentication"
     answer(mock_sequence_client, payload)
     await poll(hass, freezer)
-    assert writes.take() == {VISA, LAST_UPDATE}  # same state (unknown), new balance_error
+    # The balance: same state (unknown), new balance_error. Its status: another reason.
+    assert writes.take() == {VISA, VISA_STATUS, LAST_UPDATE}
     assert hass.states.get(VISA).attributes["balance_error"] == "Needs reauthentication"
+    status = hass.states.get(VISA_STATUS)
+    assert (status.state, status.attributes["reason"]) == ("other", "Needs reauthentication")
 
 
 async def test_availability_changes_are_written_even_with_the_same_data(
@@ -244,9 +248,9 @@ async def test_error_kind_follows_the_failure_during_an_outage(
     assert hass.states.get(API_PROBLEM).attributes["error_kind"] == "cannot_connect"
     writes.take()
 
-    mock_sequence_client.async_get_accounts.side_effect = SequenceAuthError("revoked")
+    mock_sequence_client.async_get_accounts.side_effect = SequenceRateLimitError("slow")
     await poll(hass, freezer)
-    assert hass.states.get(API_PROBLEM).attributes["error_kind"] == "invalid_auth"
+    assert hass.states.get(API_PROBLEM).attributes["error_kind"] == "rate_limited"
     assert writes.take() == {API_PROBLEM}  # the balances stay unavailable, unwritten
 
 

@@ -4,12 +4,15 @@ import json
 from pathlib import Path
 import re
 
+import pytest
+
 from custom_components.sequence.api import AccountKind
-from custom_components.sequence.binary_sensor import API_PROBLEM_DESCRIPTION
+from custom_components.sequence.binary_sensor import API_PROBLEM_DESCRIPTIONS
 from custom_components.sequence.button import REFRESH_DESCRIPTION
 from custom_components.sequence.errors import ERROR_KINDS, PERMISSION_NOT_GRANTED
 from custom_components.sequence.sensor import (
     BALANCE_DESCRIPTIONS,
+    BALANCE_STATUS_DESCRIPTION,
     DETAIL_DESCRIPTIONS,
     LAST_UPDATE_DESCRIPTION,
     LIABILITY_BALANCE_DESCRIPTION,
@@ -18,6 +21,7 @@ from custom_components.sequence.sensor import (
     PLATFORM_TOTAL_DESCRIPTIONS,
     TOTAL_DESCRIPTIONS,
 )
+from custom_components.sequence.texts import CREDENTIAL_KINDS, CREDENTIAL_SPECIFIC, text_key
 
 INTEGRATION = Path(__file__).resolve().parent.parent / "custom_components" / "sequence"
 STRINGS = json.loads((INTEGRATION / "strings.json").read_text(encoding="utf-8"))
@@ -32,6 +36,7 @@ def test_entity_translation_keys_and_icons() -> None:
             for description in (
                 *BALANCE_DESCRIPTIONS.values(),
                 LIABILITY_BALANCE_DESCRIPTION,
+                BALANCE_STATUS_DESCRIPTION,
                 *DETAIL_DESCRIPTIONS,
                 *TOTAL_DESCRIPTIONS,
                 *PLATFORM_TOTAL_DESCRIPTIONS,
@@ -40,7 +45,7 @@ def test_entity_translation_keys_and_icons() -> None:
                 MONTHLY_TRANSFERS_DESCRIPTION,
             )
         },
-        "binary_sensor": {API_PROBLEM_DESCRIPTION.translation_key},
+        "binary_sensor": {d.translation_key for d in API_PROBLEM_DESCRIPTIONS.values()},
         "button": {REFRESH_DESCRIPTION.translation_key},
     }
     for platform, keys in used.items():
@@ -48,30 +53,108 @@ def test_entity_translation_keys_and_icons() -> None:
         assert keys == set(ICONS["entity"][platform]), platform
 
 
+def texts_of(keys: set[str]) -> set[str]:
+    """The translation keys of ``keys``' texts, for both credential kinds."""
+    return {text_key(key, kind) for key in keys for kind in CREDENTIAL_KINDS}
+
+
 def test_exception_and_error_keys() -> None:
+    """Every error kind has a toast, a form error and a state text, for each credential."""
     kinds = set(ERROR_KINDS)
-    assert kinds | {PERMISSION_NOT_GRANTED} == set(STRINGS["exceptions"])
-    assert kinds <= set(STRINGS["config"]["error"])
-    assert (
-        set(
-            STRINGS["entity"]["binary_sensor"]["api_problem"]["state_attributes"]["error_kind"][
-                "state"
-            ]
-        )
-        == kinds
+    assert texts_of(kinds) | {PERMISSION_NOT_GRANTED} == set(STRINGS["exceptions"])
+    assert texts_of(kinds) <= set(STRINGS["config"]["error"])
+    for kind, description in API_PROBLEM_DESCRIPTIONS.items():
+        assert description.translation_key == f"api_problem_{kind}"
+        sensor = STRINGS["entity"]["binary_sensor"][description.translation_key]
+        assert set(sensor["state_attributes"]["error_kind"]["state"]) == kinds
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [STRINGS["config"]["error"], STRINGS["exceptions"]],
+    ids=["config.error", "exceptions"],
+)
+def test_texts_that_name_the_credential_come_in_pairs(texts: dict[str, object]) -> None:
+    """``<key>_access_token`` with ``<key>_api_key``, never a plain ``<key>`` that fits neither."""
+    assert not CREDENTIAL_SPECIFIC & set(texts)
+    for name in texts:
+        for kind in CREDENTIAL_KINDS:
+            if (key := name.removesuffix(f"_{kind}")) != name:
+                assert key in CREDENTIAL_SPECIFIC, name
+                assert texts_of({key}) <= set(texts), name
+
+
+def test_api_problem_texts_differ_only_where_they_name_the_credential() -> None:
+    sensors = STRINGS["entity"]["binary_sensor"]
+    token, key = (
+        sensors[f"api_problem_{kind}"]["state_attributes"]["error_kind"]["state"]
+        for kind in CREDENTIAL_KINDS
     )
+    assert {name for name in token if token[name] != key[name]} == {"invalid_auth"}
+    assert "token" in token["invalid_auth"].lower()
+    assert "API key" in key["invalid_auth"]
 
 
 def test_flow_errors_and_aborts_used_in_code_exist() -> None:
-    errors = set(re.findall(r'CredentialError\("(\w+)"', SOURCE))
-    assert {"no_accounts", "invalid_url", "missing_read_accounts"} <= errors
-    assert errors <= set(STRINGS["config"]["error"])
-    options_errors = set(re.findall(r'errors\[CONF_ACTIVITY\] = "(\w+)"', SOURCE))
-    assert options_errors == set(STRINGS["options"]["error"]) == {"missing_read_transfers"}
+    literal = set(re.findall(r'CredentialError\(\s*"(\w+)"', SOURCE))
+    assert {"url_scheme", "url_path", "url_extras", "invalid_url", "insecure_url"} <= literal
+    assert {"missing_read_accounts", "unknown"} <= literal
+    named = texts_of(set(re.findall(r'text_key\(\s*"(\w+)"', SOURCE)))
+    assert {"wrong_kind_api_key", "other_beneficiary_access_token"} <= named
+    assert literal | named <= set(STRINGS["config"]["error"])
+    options_errors = set(re.findall(r'errors\[CONF_\w+\] = "(\w+)"', SOURCE))
+    assert options_errors == set(STRINGS["options"]["error"])
+    assert options_errors == {"missing_read_transfers", "scan_interval_out_of_range"}
     for reason in re.findall(r'reason="(\w+)"', SOURCE):
         assert reason in STRINGS["config"]["abort"], reason
+
+
+def texts_in(node: object) -> list[str]:
+    if isinstance(node, dict):
+        return [text for value in node.values() for text in texts_in(value)]
+    return [node] if isinstance(node, str) else []
+
+
+OTHER_CREDENTIAL = {"access_token": "API key", "api_key": "access token"}
+"""What a text for one kind must not mention: the other one."""
+
+
+@pytest.mark.parametrize("kind", CREDENTIAL_KINDS)
+def test_a_kinds_texts_never_name_the_other_credential(kind: str) -> None:
+    steps = STRINGS["config"]["step"]
+    texts = [
+        *texts_in(steps[f"reauth_{kind}"]),
+        *texts_in(steps[f"reconfigure_{kind}"]),
+        *texts_in(STRINGS["options"]["step"][kind]),
+        *texts_in(STRINGS["entity"]["binary_sensor"][f"api_problem_{kind}"]),
+        *texts_in({key: text for key, text in STRINGS["exceptions"].items() if kind in key}),
+        *(
+            text
+            for key, text in STRINGS["config"]["error"].items()
+            if key.endswith(kind) and not key.startswith("wrong_kind")  # names both, on purpose
+        ),
+    ]
+    assert texts
+    for text in texts:
+        assert OTHER_CREDENTIAL[kind].lower() not in text.lower(), text
+
+
+def test_a_step_per_credential_kind() -> None:
+    """Reauthentication, reconfiguration and options name the entry's credential."""
+    assert set(STRINGS["config"]["step"]) == {
+        "user",
+        *(f"{step}_{kind}" for step in ("reauth", "reconfigure") for kind in CREDENTIAL_KINDS),
+    }
+    assert set(STRINGS["options"]["step"]) == set(CREDENTIAL_KINDS)
+    assert "activity" not in STRINGS["options"]["step"]["access_token"]["data"]
 
 
 def test_account_kind_selector_and_issue() -> None:
     assert set(STRINGS["selector"]["account_kinds"]["options"]) == {k.value for k in AccountKind}
     assert "unexpected_response" in STRINGS["issues"]
+
+
+def test_every_balance_status_is_translated() -> None:
+    states = STRINGS["entity"]["sensor"]["balance_status"]["state"]
+    assert BALANCE_STATUS_DESCRIPTION.options is not None
+    assert set(states) == set(BALANCE_STATUS_DESCRIPTION.options)

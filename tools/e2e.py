@@ -3,17 +3,22 @@
 Starts the simulator (drift frozen, a random token and a random API key) and a fresh Home
 Assistant (temporary config dir, free port) from the current venv, onboards it over the HTTP
 API, then drives Debian's Chromium with Playwright through the UI: log in, Settings -> Devices &
-services -> Add integration -> "Sequence", token and (in the Advanced section) the simulator's
-URL, the created devices, the integration page, every balance on its device page (and over the
-REST API), the "Download diagnostics" menu item (no token, account name or balance in the
-file), then the token is revoked in the simulator, the Refresh button pressed, the
-reauthentication card appears on Devices & services, and reauthenticating with the token
-(accepted again) succeeds. Then the same accounts once more through the Platform API: Add
-integration -> "Sequence" with an API key (``sk_...``) and the simulator's URL, the created
-devices, the credit card's "Amount owed" and the hub's "Net worth" on their device pages (and
-every balance, the net worth and the liabilities total over the REST API, all against the
-simulator's state), and the API-key entry's diagnostics (over the REST API) hold no routing or
-account number the simulator serves.
+services -> Add integration -> "Sequence", token and (in the Advanced section) a base URL with a
+path, which the form refuses saying what to enter, keeping the token and opening the section on
+its own; then the simulator's URL, the created devices, the integration page, every balance on
+its device page (and over the REST API) and the linked account without a balance's "Balance
+status" ("Bank connection failed"), the "Download diagnostics" menu item (no token, account name
+or balance in the file). Then the token is revoked in the simulator and the Refresh button
+pressed: the entry fails to set up with Sequence's refusal (on the Sequence card and on the
+integration page) beside the reauthentication card; an API key pasted there is an error on the
+form, which stays, and the card outlives the closed form; reauthenticating with the token
+(accepted again) succeeds and the entry is loaded again. Then the same accounts once more
+through the Platform API: Add integration -> "Sequence" with an API key (``sk_...``) and the
+simulator's URL, the created devices, the credit card's "Amount owed" and the hub's "Net worth"
+on their device pages (and every balance, the net worth and the liabilities total over the REST
+API, all against the simulator's state), the same "Balance status" (Sequence sends a code there),
+and the API-key entry's diagnostics (over the REST API) hold no routing or account number the
+simulator serves.
 
 Every step waits on conditions (Playwright's auto-waiting locators and ``expect``), saves a
 screenshot as ``artifacts/e2e/<ha-version>/NN-step.png``, and a failure names the step, saves
@@ -73,6 +78,7 @@ GROCERIES_ACCOUNT_ID: Final = "4410021"
 CREDIT_CARD: Final = "Sapphire Visa 4417"
 """The simulator's one debt (a LIABILITY on the Platform API)."""
 HUB_MODEL: Final = "Sequence account"
+TOKEN_ENTRY_TITLE: Final = "Sequence"  # noqa: S105 - an entry title, not a secret
 LIABILITY: Final = "LIABILITY"
 LIABILITIES_SENSOR: Final = "sensor.sequence_liabilities_total"
 PRIVATE_FIELDS: Final = ("routingNumber", "bankAccountNumber")
@@ -315,6 +321,17 @@ class Run:
         """The simulator's account names."""
         return [account["name"] for account in self.accounts]
 
+    def load(self, path: str | None = None) -> None:
+        """Load a page of Home Assistant (``path``), or reload this one, as a person would.
+
+        Returns once the launch screen, which fades out over the page, is gone.
+        """
+        if path is None:
+            self.page.reload()
+        else:
+            self.page.goto(f"{self.ha.url}{path}")
+        expect(self.page.locator("#ha-launch-screen")).to_have_count(0)
+
     def goto_integrations(self) -> None:
         """Settings -> Devices & services, as a user gets there."""
         self.page.get_by_role("link", name="Settings").first.click()
@@ -350,12 +367,37 @@ class Run:
         )
 
     def entity_row(self, name: str) -> Locator:
-        """The row of a device page's entity card, by the entity's name."""
-        return self.page.locator("hui-generic-entity-row").filter(has_text=name)
+        """The row of a device page's entity card, by the entity's whole name.
+
+        Whole: "Balance" is not the row of "Balance status".
+        """
+        return self.page.locator("hui-generic-entity-row").filter(
+            has=self.page.get_by_text(name, exact=True)
+        )
+
+    def balance_status_row(self) -> Locator:
+        """A linked account's "Balance status" row, on its device page."""
+        return self.entity_row(self.text("entity", "sensor", "balance_status", "name"))
+
+    def balance_status_text(self, account: Mapping[str, Any]) -> str:
+        """What the status of a simulator account with a balance error shows (a known reason)."""
+        reason = re.sub(r"\W+", "_", account["error"].strip().lower())
+        return self.text("entity", "sensor", "balance_status", "state", reason)
 
     def flow_dialog(self) -> Locator:
         """The config flow dialog (its content is slotted, so not inside role=dialog)."""
         return self.page.locator("dialog-data-entry-flow")
+
+    def base_url_field(self) -> Locator:
+        """The setup form's base URL field, in its Advanced section."""
+        advanced = ("config", "step", "user", "sections", "advanced")
+        return self.flow_dialog().get_by_role(
+            "textbox", name=self.text(*advanced, "data", "base_url")
+        )
+
+    def reauth_card(self) -> Locator:
+        """The card Devices & services shows while Sequence needs a new credential."""
+        return self.page.locator("ha-config-flow-card").filter(has_text="Sequence")
 
 
 def log_in(run: Run) -> None:
@@ -392,16 +434,37 @@ def fill_config_flow(run: Run, credential: str | None = None) -> None:
     expect(dialog.get_by_text(run.text(*user, "title"))).to_be_visible()
     token = dialog.get_by_role("textbox", name=run.text(*user, "data", "api_token"))
     token.fill(credential)
-    advanced = (*user, "sections", "advanced")
-    base_url = dialog.get_by_role("textbox", name=run.text(*advanced, "data", "base_url"))
+    base_url = run.base_url_field()
     expect(base_url).to_be_hidden()  # collapsed until opened
-    dialog.get_by_role("button", name=run.text(*advanced, "name")).click()
+    dialog.get_by_role("button", name=run.text(*user, "sections", "advanced", "name")).click()
     expect(base_url).to_be_visible()
     base_url.fill(run.simulator.url)
     expect(base_url).to_have_value(run.simulator.url)
     # Visible is not enough for the screenshot: the section may still be unfolding (clipped).
     expect(base_url).to_be_in_viewport(ratio=1)
     expect(token).to_have_value(credential)
+
+
+def setup_url_error(run: Run) -> None:
+    """A base URL with the Platform API's path: the form says what to enter, keeps the token.
+
+    After the error the form is new: the token field still holds what was pasted (Sequence shows
+    a credential once), and the Advanced section is open on its own, with the error above it.
+    """
+    dialog = run.flow_dialog()
+    user = ("config", "step", "user")
+    base_url = run.base_url_field()
+    base_url.fill(f"{run.simulator.url}/platform/v1")
+    dialog.get_by_role("button", name="Submit").click()
+    message = run.text("config", "error", "url_path").replace("{host_url}", run.simulator.url)
+    expect(dialog.locator("ha-alert").filter(has_text=message)).to_be_visible()
+    expect(base_url).to_be_visible()  # opened for the error, not by a click
+    expect(base_url).to_have_value(f"{run.simulator.url}/platform/v1")
+    token = dialog.get_by_role("textbox", name=run.text(*user, "data", "api_token"))
+    expect(token).to_have_value(run.token)
+    run.shot("setup-url-error-shown")
+    base_url.fill(run.simulator.url)
+    expect(base_url).to_be_in_viewport(ratio=1)
 
 
 def submit_and_see_devices(run: Run, shot: str = "devices-created") -> None:
@@ -437,9 +500,12 @@ def balances_match(run: Run) -> None:
         run.device_row(account["name"]).click()
         cents = account["balance_cents"]
         shown = "Unknown" if cents is None else usd(cents)
-        # The balance row of the device page's sensor card; "$" makes a substring unambiguous.
-        row = page.locator("hui-generic-entity-row").filter(has_text="Balance")
-        expect(row).to_contain_text(shown)
+        expect(run.entity_row(run.text("entity", "sensor", "pod_balance", "name"))).to_contain_text(
+            shown
+        )
+        if account["error"]:  # why there is no balance: its status, under Diagnostic
+            expect(run.balance_status_row()).to_contain_text(run.balance_status_text(account))
+            run.shot("balance-status")
         if account is groceries:
             run.shot("groceries-balance")
         page.go_back()
@@ -504,32 +570,72 @@ def refresh_with_revoked_token(run: Run) -> None:
     run.device_row("Sequence account").click()
     page.get_by_role("button", name="Press").click()
     expect(page.locator("ha-toast")).to_contain_text(
-        run.text("exceptions", "invalid_auth", "message")
+        run.text("exceptions", "invalid_auth_access_token", "message")
     )
 
-    def api_problem_is_auth() -> bool:
-        state = run.ha.state("binary_sensor.sequence_api_problem")
-        return bool(state and state["attributes"].get("error_kind") == "invalid_auth")
+    def entry_failed() -> bool:
+        entries = run.ha.config_entries(dev_instance.DOMAIN)
+        return bool(entries) and entries[0].get("state") == "setup_error"
 
-    dev_instance.wait_for(api_problem_is_auth, timeout=30, what="the API problem sensor")
+    dev_instance.wait_for(entry_failed, timeout=30, what="the entry to say it failed")
+
+
+def entry_status(run: Run) -> None:
+    """While reauthentication is needed, the entry says so, with Sequence's refusal.
+
+    Devices & services counts a failed entry on the Sequence card (beside the Reconfigure card),
+    and the integration page shows the entry's reason. A poll that met the refusal left the
+    entry loaded, showing nothing; the integration reloads it so that its setup says why.
+    """
+    page = run.page
+    run.load("/config/integrations/dashboard")  # past the toast of the last step
+    expect(run.reauth_card().get_by_role("button", name="Reconfigure")).to_be_visible()
+    card = page.locator("ha-integration-card").filter(has_text="Sequence")
+    expect(card).to_contain_text(re.compile("failed to set up", re.IGNORECASE))
+    run.shot("entry-failed-card")
+    card.click()
+    reason = run.text("exceptions", "invalid_auth_access_token", "message").rstrip(".")
+    expect(run.entry_row(TOKEN_ENTRY_TITLE)).to_contain_text(reason)
 
 
 def reauth_prompt(run: Run) -> None:
     """Devices & services shows the reauthentication card for Sequence."""
     run.goto_integrations()
-    card = run.page.locator("ha-config-flow-card").filter(has_text="Sequence")
-    expect(card.get_by_role("button", name="Reconfigure")).to_be_visible()
+    expect(run.reauth_card().get_by_role("button", name="Reconfigure")).to_be_visible()
+
+
+def reauth_wrong_kind(run: Run) -> None:
+    """Reconfigure -> the reauth form; an API key pasted there is an error on the form.
+
+    The form stays, with what was pasted, and says this entry uses an access token; closed, the
+    card stays too: the flow is still there to finish.
+    """
+    run.reauth_card().get_by_role("button", name="Reconfigure").click()
+    dialog = run.flow_dialog()
+    reauth = ("config", "step", "reauth_access_token")
+    expect(dialog.get_by_text(run.text(*reauth, "title"))).to_be_visible()
+    run.shot("reauth-form")
+    token = dialog.get_by_role("textbox", name=run.text(*reauth, "data", "api_token"))
+    token.fill(run.api_key)
+    dialog.get_by_role("button", name="Submit").click()
+    message = run.text("config", "error", "wrong_kind_access_token")
+    expect(dialog.locator("ha-alert").filter(has_text=message)).to_be_visible()
+    expect(token).to_have_value(run.api_key)
+    expect(dialog.get_by_role("button", name="Submit")).to_be_visible()
+    run.shot("reauth-wrong-kind")
+    dialog.get_by_role("button", name=re.compile("close|dismiss", re.IGNORECASE)).first.click()
+    expect(dialog.get_by_role("textbox")).to_have_count(0)
+    run.load()
+    expect(run.reauth_card().get_by_role("button", name="Reconfigure")).to_be_visible()
 
 
 def reauthenticate(run: Run) -> None:
     """Reconfigure -> the reauth form; with the token accepted again it succeeds, the card goes."""
-    page = run.page
-    card = page.locator("ha-config-flow-card").filter(has_text="Sequence")
+    card = run.reauth_card()
     card.get_by_role("button", name="Reconfigure").click()
     dialog = run.flow_dialog()
-    reauth = ("config", "step", "reauth_confirm")
+    reauth = ("config", "step", "reauth_access_token")
     expect(dialog.get_by_text(run.text(*reauth, "title"))).to_be_visible()
-    run.shot("reauth-form")
     run.simulator.scenario("ok")
     dialog.get_by_role("textbox", name=run.text(*reauth, "data", "api_token")).fill(run.token)
     dialog.get_by_role("button", name="Submit").click()
@@ -545,13 +651,15 @@ def reauthenticate(run: Run) -> None:
     if Decimal(value) * 100 != groceries["balance_cents"]:
         msg = f"after reauth sensor.sequence_groceries_balance is {value}"
         raise E2EError(msg)
+    card = run.page.locator("ha-integration-card").filter(has_text="Sequence")
+    expect(card).not_to_contain_text(re.compile("failed to set up", re.IGNORECASE))
 
 
 def add_with_api_key(run: Run) -> None:
-    """Add integration -> "Sequence" again, now with the API key and the simulator's URL."""
-    # Reload first, as a person might: the "Sequence refused the access token" toast of the
-    # token-revoked step stays 10 s, and would sit in these screenshots as if the key had been.
-    run.page.goto(f"{run.ha.url}/config/integrations/dashboard")
+    """Add integration -> "Sequence" again, now with the API key and the simulator's URL.
+
+    The toast of the token-revoked step is gone: the entry-status step loaded a page since.
+    """
     search_integration(run)
     fill_config_flow(run, run.api_key)
 
@@ -603,6 +711,15 @@ def net_worth(run: Run) -> None:
     )
 
 
+def api_key_balance_status(run: Run) -> None:
+    """The same reason reads the same on the API-key entry (Sequence sends it as a code there)."""
+    page = run.page
+    page.go_back()
+    failing = next(account for account in run.accounts if account["error"])
+    run.device_row(failing["name"], entry=dev_instance.API_KEY_ENTRY_TITLE).click()
+    expect(run.balance_status_row()).to_contain_text(run.balance_status_text(failing))
+
+
 def api_key_diagnostics(run: Run) -> None:
     """The API-key entry's diagnostics, over REST: no routing or account number, and as usual.
 
@@ -647,18 +764,22 @@ STEPS: Final[tuple[tuple[str, Callable[[Run], None]], ...]] = (
     ("login", log_in),
     ("add-integration", search_integration),
     ("config-flow", fill_config_flow),
+    ("setup-url-error", setup_url_error),
     ("success-dialog", submit_and_see_devices),
     ("integration-page", integration_page_lists_accounts),
     ("balances", balances_match),
     ("diagnostics", download_diagnostics),
     ("outage", refresh_during_outage),
     ("token-revoked", refresh_with_revoked_token),
+    ("entry-status", entry_status),
     ("reauth-prompt", reauth_prompt),
+    ("reauth-wrong-kind", reauth_wrong_kind),
     ("reauthenticated", reauthenticate),
     ("api-key-config-flow", add_with_api_key),
     ("api-key-success-dialog", api_key_devices),
     ("amount-owed", amount_owed),
     ("net-worth", net_worth),
+    ("api-key-balance-status", api_key_balance_status),
     ("api-key-diagnostics", api_key_diagnostics),
 )
 

@@ -39,13 +39,15 @@ from custom_components.sequence.const import CONF_API_TOKEN, CONF_BASE_URL, DOMA
 from tools.simulator.__main__ import bind, url
 from tools.simulator.app import build_app
 from tools.simulator.runtime import Simulator
-from tools.simulator.state import SYNTHETIC_FIRST_NUMBER, Bank, seed_accounts
+from tools.simulator.state import SYNTHETIC_FIRST_NUMBER, AccountKind, Bank, seed_accounts
 
 SEEDED_ACCOUNTS = len(seed_accounts())
 ANCHOR_ID = min(account.id for account in seed_accounts())
 """The entry's unique id: the smallest account id (what the config flow would pick)."""
 HUB_ENTITIES = 6
 """Entities besides the balances: three totals, last update, API problem, refresh button."""
+STATUS_ENTITIES = sum(account.kind is AccountKind.EXTERNAL_ACCOUNT for account in seed_accounts())
+"""Balance statuses: the seeded linked accounts have one each, the synthetic Pods none."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,8 @@ Checked on every poll and reported (the run fails on any problem):
   bank at that moment; ``unavailable`` only while failing, for gone accounts or on unload;
 * the next poll after a failed one comes after the integration's retry step (1, 2, 5, ...
   minutes, capped by the interval), and never before a 429's ``Retry-After``;
-* a reauthentication flow exists exactly after the poll that met the revoked token;
+* a reauthentication flow exists exactly after the poll that met the revoked token, and the
+  entry, reloaded, failed to set up with the refused token's error;
 * no unhandled exception (loop exception handler; log records with a traceback);
 * no task or timer of the integration is left after unloading;
 * the token appears in no log record, at any level;
@@ -165,9 +166,10 @@ ERROR_KIND = {
     Kind.TIMEOUT: "cannot_connect",
     Kind.RATE_LIMITED: "rate_limited",
     Kind.RATE_LIMITED_BARE: "rate_limited",
-    Kind.TOKEN_REVOKED: "invalid_auth",
 }
 """Faults that make polls fail, and the ``error_kind`` the API-problem sensor must show."""
+REFUSED_REASON = "invalid_auth_access_token"
+"""What the entry says after a poll met the revoked token: its setup failed with this error."""
 SCENARIO_OF = {
     Kind.SERVER_ERROR: "server_error",
     Kind.BAD_GATEWAY: "bad_gateway_html",
@@ -578,7 +580,9 @@ class Soak:
             self.report.problem("no poll within the jumps allowed")
             return
         arrived = self.injector.arrived[0]
-        if len(self.injector.arrived) != 1:
+        # A refused token reloads the entry, whose setup asks once more (and fails, saying why).
+        expected = 2 if self._refusing() else 1
+        if len(self.injector.arrived) != expected:
             self.report.problem(f"{len(self.injector.arrived)} requests in one poll")
         self.report.polls += 1
         self._check_retry_after(arrived)
@@ -595,10 +599,18 @@ class Soak:
                 f"after a failed poll the next came {arrived - earliest:+.0f} s from when expected"
             )
 
+    def _refusing(self) -> bool:
+        """Whether this poll meets the revoked token."""
+        pending = self.pending
+        return bool(pending and pending.failing_polls > 0 and pending.kind is Kind.TOKEN_REVOKED)
+
     def _check_poll(self, arrived: float) -> None:
         assert self.entry is not None  # noqa: S101 - set before polling
-        coordinator = self.entry.runtime_data.coordinator
         pending = self.pending if self.pending and self.pending.failing_polls > 0 else None
+        if pending is not None and pending.kind is Kind.TOKEN_REVOKED:
+            self._refused_poll(arrived, pending)
+            return
+        coordinator = self.entry.runtime_data.coordinator
         ok = coordinator.last_update_success
         problem = self.hass.states.get("binary_sensor.sequence_api_problem")
         if pending is None:
@@ -618,6 +630,17 @@ class Soak:
                 self.report.problem(f"{pending.kind}: error_kind {shown}, not {expected}")
             self._failed_poll(arrived, pending)
         self._check_reauth_flows(expect=self.revoked)
+
+    def _refused_poll(self, arrived: float, pending: Pending) -> None:
+        """The entry was reloaded, and its failed setup says why (while entities are unloaded)."""
+        assert self.entry is not None  # noqa: S101 - set before polling
+        pending.failing_polls -= 1
+        self.report.failed_by_kind[pending.kind] += 1
+        reason = self.entry.error_reason_translation_key
+        if (self.entry.state, reason) != (ConfigEntryState.SETUP_ERROR, REFUSED_REASON):
+            self.report.problem(f"{pending.kind}: the entry is {self.entry.state} ({reason})")
+        self._failed_poll(arrived, pending)
+        self._check_reauth_flows(expect=True)
 
     def _good_poll(self, arrived: float) -> None:
         self.report.good_polls += 1

@@ -29,6 +29,8 @@ from .backoff import FailureBackoff
 from .const import ACTIVITY_INTERVAL, DOMAIN, EVENT_TRANSFER, LOGGER
 from .coordinator import SequenceConfigEntry, SequenceCoordinator
 from .errors import required_wait, update_error
+from .reauth import reload_for_reauthentication
+from .texts import credential_kind
 
 FAILED_STATUSES = frozenset({"ERROR", "INCOMPLETE", "CANCELLED"})
 """Transfers in these states moved no money: they are left out of the month's summary."""
@@ -114,11 +116,15 @@ class SequenceActivityCoordinator(DataUpdateCoordinator[ActivitySummary]):
                     "permission": Permission.READ_TRANSFERS.value,
                 },
             )
-        return update_error(
+        error = update_error(
             err,
+            credential=credential_kind(self.config_entry),
             retry_after=self._backoff.failed(required_wait(err)),
             permission_needs_reauth=False,  # balances work without READ_TRANSFERS
         )
+        if isinstance(error, ConfigEntryAuthFailed):
+            reload_for_reauthentication(self.hass, self.config_entry)
+        return error
 
     def _fire_events(self, transfers: tuple[Transfer, ...]) -> None:
         """One event per transfer that is new or changed status since the last poll.

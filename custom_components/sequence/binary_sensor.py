@@ -11,15 +11,21 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import SequenceConfigEntry
 from .entity import SequenceEntity
+from .texts import CREDENTIAL_KINDS, credential_kind
 
 PARALLEL_UPDATES = 0
 
-API_PROBLEM_DESCRIPTION = BinarySensorEntityDescription(
-    key="api_problem",
-    translation_key="api_problem",
-    device_class=BinarySensorDeviceClass.PROBLEM,
-    entity_category=EntityCategory.DIAGNOSTIC,
-)
+# One translation key per credential kind: the error kinds' texts name the credential
+# ("Access token refused"), while the attribute's values are the same for both.
+API_PROBLEM_DESCRIPTIONS = {
+    kind: BinarySensorEntityDescription(
+        key="api_problem",
+        translation_key=f"api_problem_{kind}",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        entity_category=EntityCategory.DIAGNOSTIC,
+    )
+    for kind in CREDENTIAL_KINDS
+}
 
 
 async def async_setup_entry(
@@ -28,9 +34,8 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the API-problem sensor to the hub device."""
-    async_add_entities(
-        [SequenceApiProblemSensor(entry.runtime_data.coordinator, API_PROBLEM_DESCRIPTION)]
-    )
+    description = API_PROBLEM_DESCRIPTIONS[credential_kind(entry)]
+    async_add_entities([SequenceApiProblemSensor(entry.runtime_data.coordinator, description)])
 
 
 class SequenceApiProblemSensor(SequenceEntity, BinarySensorEntity):

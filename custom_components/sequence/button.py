@@ -7,6 +7,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .coordinator import SequenceConfigEntry
 from .entity import SequenceEntity
 from .errors import action_error
+from .texts import credential_kind
 
 PARALLEL_UPDATES = 0
 
@@ -35,4 +36,6 @@ class SequenceRefreshButton(SequenceEntity, ButtonEntity):
         self.coordinator.source.invalidate()
         await self.coordinator.async_refresh()
         if not self.coordinator.last_update_success:
-            raise action_error(self.coordinator.last_error)
+            raise action_error(
+                self.coordinator.last_error, credential_kind(self.coordinator.config_entry)
+            )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
@@ -31,7 +32,9 @@ from .const import (
     SEQUENCE_APP_URL,
 )
 from .errors import UNEXPECTED_RESPONSE, error_kind, required_wait, update_error
+from .reauth import reload_for_reauthentication
 from .sources import AccountsSource
+from .texts import credential_kind
 
 if TYPE_CHECKING:
     from .activity import SequenceActivityCoordinator
@@ -134,11 +137,15 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
             self._record_failure(err)
             setting_up = self.config_entry.state is ConfigEntryState.SETUP_IN_PROGRESS
             wait = required_wait(err)
-            raise update_error(
+            error = update_error(
                 err,
+                credential=credential_kind(self.config_entry),
                 retry_after=wait if setting_up else self._backoff.failed(wait),
                 permission_needs_reauth=True,
-            ) from err
+            )
+            if isinstance(error, ConfigEntryAuthFailed):
+                reload_for_reauthentication(self.hass, self.config_entry)
+            raise error from err
         self._record_success()
         data = self._select_accounts(snapshot)
         self._fire_balance_events(data)

@@ -2,7 +2,9 @@
 
 A client error's *kind* is also its translation key everywhere it is shown: ``exceptions``
 (toasts, the entry's status while setup retries, the log), ``config.error`` (flow forms) and the
-API-problem sensor's ``error_kind``. What differs between the callers is what happens next:
+API-problem sensor's ``error_kind``; a kind whose text names the credential has one text per
+credential kind (:mod:`.texts`), so every mapping here takes the credential it is about. What
+differs between the callers is what happens next:
 
 * a coordinator starts reauthentication for a refused credential (and, for the accounts, a key
   that lost ``READ_ACCOUNTS``, which nothing else can fix), and otherwise fails the poll with a
@@ -24,6 +26,7 @@ from .api import (
     SequenceServerError,
 )
 from .const import CONF_API_TOKEN, DOMAIN
+from .texts import text_key
 
 INVALID_AUTH = "invalid_auth"
 MISSING_PERMISSION = "missing_permission"
@@ -81,7 +84,11 @@ def required_wait(err: SequenceError) -> float | None:
 
 
 def update_error(
-    err: SequenceError, *, retry_after: float | None, permission_needs_reauth: bool
+    err: SequenceError,
+    *,
+    credential: str,
+    retry_after: float | None,
+    permission_needs_reauth: bool,
 ) -> ConfigEntryAuthFailed | UpdateFailed:
     """What a coordinator raises for a failed poll.
 
@@ -92,7 +99,9 @@ def update_error(
     """
     kind = error_kind(err)
     if kind == INVALID_AUTH or (kind == MISSING_PERMISSION and permission_needs_reauth):
-        return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key=kind)
+        return ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key=text_key(kind, credential)
+        )
     if isinstance(err, SequencePermissionError):
         return UpdateFailed(
             translation_domain=DOMAIN,
@@ -100,16 +109,20 @@ def update_error(
             translation_placeholders=_permission_placeholders(err),
             retry_after=retry_after,
         )
-    return UpdateFailed(translation_domain=DOMAIN, translation_key=kind, retry_after=retry_after)
+    return UpdateFailed(
+        translation_domain=DOMAIN,
+        translation_key=text_key(kind, credential),
+        retry_after=retry_after,
+    )
 
 
-def flow_error(err: SequenceError) -> tuple[str, str]:
+def flow_error(err: SequenceError, credential: str) -> tuple[str, str]:
     """The form error (a ``config.error`` key) and the field it belongs to."""
     kind = error_kind(err)
-    return kind, CONF_API_TOKEN if kind in _CREDENTIAL_KINDS else "base"
+    return text_key(kind, credential), CONF_API_TOKEN if kind in _CREDENTIAL_KINDS else "base"
 
 
-def action_error(err: SequenceError | None) -> HomeAssistantError:
+def action_error(err: SequenceError | None, credential: str) -> HomeAssistantError:
     """The translated error for something the user asked for; never a reauthentication.
 
     ``None`` (the request failed, but not with a client error) is an unexpected response.
@@ -121,7 +134,7 @@ def action_error(err: SequenceError | None) -> HomeAssistantError:
             translation_placeholders=_permission_placeholders(err),
         )
     kind = UNEXPECTED_RESPONSE if err is None else error_kind(err)
-    return HomeAssistantError(translation_domain=DOMAIN, translation_key=kind)
+    return HomeAssistantError(translation_domain=DOMAIN, translation_key=text_key(kind, credential))
 
 
 def _permission_placeholders(err: SequencePermissionError) -> dict[str, str]:

@@ -15,6 +15,7 @@ from homeassistant.components.sensor import (
 from homeassistant.const import PERCENTAGE, EntityCategory
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import slugify
 
 from .activity import ActivitySummary, SequenceActivityCoordinator
 from .api import Account, AccountKind
@@ -25,7 +26,7 @@ from .entity import SequenceAccountEntity, SequenceEntity, SequenceHubEntity
 PARALLEL_UPDATES = 0
 CURRENCY = "USD"  # neither API names a currency; Sequence is a US service
 
-type SensorValue = Decimal | datetime | date | int | None
+type SensorValue = Decimal | datetime | date | int | str | None
 
 MONEY: dict[str, Any] = {
     "device_class": SensorDeviceClass.MONETARY,
@@ -72,6 +73,33 @@ def balance_description(account: Account) -> SequenceAccountSensorDescription:
     if account.is_liability:
         return LIABILITY_BALANCE_DESCRIPTION
     return BALANCE_DESCRIPTIONS[account.kind]
+
+
+KNOWN_BALANCE_ERRORS = frozenset({"connection_failed"})
+"""Reasons Sequence gives (slugified) that the balance status names; any other is ``other``."""
+BALANCE_STATUSES = ["ok", *sorted(KNOWN_BALANCE_ERRORS), "no_balance", "other"]
+
+
+def balance_status(account: Account) -> str:
+    """Whether the balance is there, and if not, why: a state to translate, one per reason."""
+    if account.balance_error is not None:
+        reason = slugify(account.balance_error)
+        return reason if reason in KNOWN_BALANCE_ERRORS else "other"
+    return "ok" if account.balance is not None else "no_balance"
+
+
+# Linked accounts (and those of a type this version does not know) are the ones whose balance
+# depends on a bank connection; only they get a status, which keeps setup small with thousands
+# of Pods.
+BALANCE_STATUS_DESCRIPTION = SequenceAccountSensorDescription(
+    key="balance_status",
+    translation_key="balance_status",
+    device_class=SensorDeviceClass.ENUM,
+    options=BALANCE_STATUSES,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    value_fn=balance_status,
+    exists_fn=lambda account: account.kind in {AccountKind.EXTERNAL, AccountKind.UNKNOWN},
+)
 
 
 def _savings_progress(account: Account) -> Decimal | None:
@@ -225,7 +253,7 @@ async def async_setup_entry(
         known.difference_update({key for key in known if key[0] not in accounts})
         new: list[SequenceAccountSensor] = []
         for account in accounts.values():
-            for description in (balance_description(account), *details):
+            for description in (balance_description(account), BALANCE_STATUS_DESCRIPTION, *details):
                 if (account.id, description.key) in known or not description.exists_fn(account):
                     continue
                 known.add((account.id, description.key))
@@ -258,14 +286,17 @@ class SequenceAccountSensor(SequenceAccountEntity, SensorEntity):
 
     @property
     def extra_state_attributes(self) -> dict[str, str | None] | None:
-        """Non-sensitive facts about the account, on its balance sensor."""
-        if self.entity_description.key != "balance":
-            return None
-        return {
-            "account_id": self.account.id,
-            "account_type": self.account.type_name,
-            "balance_error": self.account.balance_error,
-        }
+        """Non-sensitive facts about the account, on its balance sensor; the status's reason."""
+        match self.entity_description.key:
+            case "balance":
+                return {
+                    "account_id": self.account.id,
+                    "account_type": self.account.type_name,
+                    "balance_error": self.account.balance_error,
+                }
+            case "balance_status":
+                return {"reason": self.account.balance_error}
+        return None
 
 
 class SequenceTotalSensor(SequenceEntity, SensorEntity):

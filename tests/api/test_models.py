@@ -15,8 +15,26 @@ from custom_components.sequence.api.models import (
     Transfer,
     TransferDirection,
     cents_to_dollars,
+    readable_balance_error,
     to_cents,
 )
+
+
+@pytest.mark.parametrize(
+    ("raw", "readable"),
+    [
+        ("CONNECTION_FAILED", "Connection failed"),  # the Platform API's code
+        ("Connection failed", "Connection failed"),  # the Remote API's text
+        ("ERROR", "Error"),
+        ("  Needs   reauthentication \n", "Needs reauthentication"),
+        ("Bank said NO_ACCESS", "Bank said NO_ACCESS"),  # text with a code in it stays text
+        ("", None),
+        ("   ", None),
+        (None, None),
+    ],
+)
+def test_readable_balance_error(raw: str | None, readable: str | None) -> None:
+    assert readable_balance_error(raw) == readable
 
 
 @pytest.mark.parametrize(

@@ -162,7 +162,7 @@ async def test_accounts_from_the_simulator(simulator_server: Client) -> None:
     assert card.liability.interest_rate_percentage == Decimal("24.99")
     brokerage = accounts["Brokerage 9921"]
     assert brokerage.balance is None
-    assert brokerage.balance_error == "CONNECTION_FAILED"
+    assert brokerage.balance_error == "Connection failed"  # CONNECTION_FAILED, readable
     assert accounts["Everyday Checking"].available_balance == Decimal("3192.27")
     assert snapshot.field_shapes["balance.balanceInCents"] == {"number": 9, "null": 1}
 

@@ -858,6 +858,7 @@ def test_parse_type(type_value: str | None, kind: AccountKind, type_name: str) -
         ({"amountInDollars": 5, "error": ""}, Decimal("5.00"), None),
         ({"amountInDollars": None, "error": "Connection failed"}, None, "Connection failed"),
         ({"amountInDollars": 1.5, "error": "Stale"}, Decimal("1.50"), "Stale"),
+        ({"amountInDollars": None, "error": " NOT_FOUND "}, None, "Not found"),
     ],
 )
 def test_parse_balance(

@@ -4,7 +4,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 
 from tools.benchmark import QUICK_POLLS, QUICK_SIZES, measure
-from tools.harness import HUB_ENTITIES
+from tools.harness import HUB_ENTITIES, STATUS_ENTITIES
 
 pytestmark = pytest.mark.usefixtures("socket_enabled", "enable_custom_integrations")
 
@@ -13,7 +13,8 @@ pytestmark = pytest.mark.usefixtures("socket_enabled", "enable_custom_integratio
 async def test_quick_benchmark(hass: HomeAssistant, accounts: int) -> None:
     figures = await measure(hass, accounts, polls=QUICK_POLLS)
 
-    assert figures.entities == accounts + HUB_ENTITIES
+    assert STATUS_ENTITIES == 4
+    assert figures.entities == accounts + HUB_ENTITIES + STATUS_ENTITIES
     assert figures.requests_per_poll == [1]  # one POST /accounts per poll, whatever N
     unchanged = figures.writes_unchanged
     assert unchanged.changed == unchanged.reported == unchanged.calls == [0] * QUICK_POLLS

@@ -183,14 +183,18 @@ def test_the_strings_the_run_reads_exist() -> None:
     assert user["data"]["api_token"]
     assert user["sections"]["advanced"]["name"]
     assert user["sections"]["advanced"]["data"]["base_url"]
-    assert strings["config"]["step"]["reauth_confirm"]["title"]
-    assert strings["config"]["step"]["reauth_confirm"]["data"]["api_token"]
-    assert strings["exceptions"]["invalid_auth"]["message"]
+    assert strings["config"]["step"]["reauth_access_token"]["title"]
+    assert strings["config"]["step"]["reauth_access_token"]["data"]["api_token"]
+    assert strings["exceptions"]["invalid_auth_access_token"]["message"]
     assert strings["exceptions"]["unavailable"]["message"]
+    assert "{host_url}" in strings["config"]["error"]["url_path"]
+    assert strings["config"]["error"]["wrong_kind_access_token"]
     sensors = strings["entity"]["sensor"]
     assert sensors["liability_balance"]["name"] == "Amount owed"
     assert sensors["net_worth"]["name"]
     assert sensors["liability_total"]["name"]
+    assert sensors["balance_status"]["name"]
+    assert sensors["balance_status"]["state"]["connection_failed"]
 
 
 def test_newest_version_and_e2e_pins() -> None:

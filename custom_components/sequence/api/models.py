@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
+import re
 
 CENT = Decimal("0.01")
 MAX_ABS_CENTS = 10**17
@@ -49,6 +50,22 @@ class TransferDirection(StrEnum):
     """Between two Sequence accounts (``INTERNAL``: Pod to Pod, Income Source to Pod)."""
     UNKNOWN = "unknown"
     """A direction this version does not know."""
+
+
+_ERROR_CODE = re.compile(r"[A-Z0-9]+(?:_[A-Z0-9]+)*")
+
+
+def readable_balance_error(raw: str | None) -> str | None:
+    """Why Sequence has no balance, as text, whichever API said it; None for no reason.
+
+    The Remote API sends text ("Connection failed"), the Platform API a code
+    (``CONNECTION_FAILED``): a code reads as the text would (first letter upper case, the rest
+    lower, spaces for underscores). Whitespace is collapsed; blank text is no reason.
+    """
+    text = " ".join((raw or "").split())
+    if _ERROR_CODE.fullmatch(text):
+        return text.replace("_", " ").capitalize()
+    return text or None
 
 
 def to_cents(amount: Decimal) -> Decimal:
@@ -106,7 +123,8 @@ class Account:
     balance: Decimal | None
     """Dollars rounded to cents, or None when Sequence has no balance for the account."""
     balance_error: str | None = None
-    """Sequence's own text for why the balance is missing or stale (not secret)."""
+    """Why the balance is missing or stale, as readable text from either API (not secret); see
+    :func:`readable_balance_error`."""
     # Platform API only; the Remote API leaves these at their defaults.
     external_type: str | None = None
     """For external accounts: ``DEPOSITORY``, ``INVESTMENT`` or ``LIABILITY`` (as sent)."""

@@ -30,6 +30,7 @@ from .models import (
     Transfer,
     TransferDirection,
     cents_to_dollars,
+    readable_balance_error,
 )
 from .transport import MISSING, json_type
 
@@ -196,7 +197,9 @@ def _with_balance(summary: Account, account: JsonObject, where: str) -> Account:
     return replace(
         summary,
         balance=cents("balanceInCents"),
-        balance_error=_optional_string(balance.get("error", MISSING), f"{where}.error"),
+        balance_error=readable_balance_error(
+            _optional_string(balance.get("error", MISSING), f"{where}.error")
+        ),
         available_balance=cents("availableBalanceInCents"),
         balance_updated_at=_optional_datetime(
             balance.get("balanceLastUpdatedAt", MISSING), f"{where}.balanceLastUpdatedAt"

@@ -33,7 +33,7 @@ from .errors import (
     SequenceResponseError,
     SequenceServerError,
 )
-from .models import Account, AccountKind, AccountsSnapshot, to_cents
+from .models import Account, AccountKind, AccountsSnapshot, readable_balance_error, to_cents
 from .transport import (
     MISSING,
     NOT_JSON,
@@ -352,10 +352,9 @@ def _parse_balance(
     error = value.get("error", MISSING)
     shapes["balance.amountInDollars"][json_type(amount)] += 1
     shapes["balance.error"][json_type(error)] += 1
-    error_text = _optional_string(error, f"{where}.error")
     return (
         _parse_dollars(amount, f"{where}.amountInDollars"),
-        error_text if error_text and error_text.strip() else None,
+        readable_balance_error(_optional_string(error, f"{where}.error")),
     )
 
 
