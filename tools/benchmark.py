@@ -272,10 +272,15 @@ class Run:
         self.entry = add_entry(hass, running, TOKEN, mode=mode)
 
     async def setup(self) -> int:
-        """Set the entry up; the number of its entities, each checked to have a state."""
+        """Set the entry up; the number of its enabled entities, each checked to have a state."""
         await self.hass.config_entries.async_setup(self.entry.entry_id)
         await self.hass.async_block_till_done()
-        entries = er.async_entries_for_config_entry(er.async_get(self.hass), self.entry.entry_id)
+        registry = er.async_get(self.hass)
+        entries = [
+            entry
+            for entry in er.async_entries_for_config_entry(registry, self.entry.entry_id)
+            if not entry.disabled
+        ]
         missing = [e.entity_id for e in entries if self.hass.states.get(e.entity_id) is None]
         if missing:
             msg = f"{len(missing)} entities have no state after setup"

@@ -44,8 +44,9 @@ from tools.simulator.state import SYNTHETIC_FIRST_NUMBER, Bank, seed_accounts
 SEEDED_ACCOUNTS = len(seed_accounts())
 ANCHOR_ID = min(account.id for account in seed_accounts())
 """The entry's unique id: the smallest account id (what the config flow would pick)."""
-HUB_ENTITIES = 6
-"""Entities besides the balances: three totals, last update, API problem, refresh button."""
+HUB_ENTITIES = 5
+"""Enabled entities besides the balances: three totals, API problem, refresh button (the
+last-update sensor is disabled by default)."""
 
 
 @dataclass(frozen=True, slots=True)
