@@ -24,6 +24,7 @@ import time
 from typing import Final, NoReturn
 
 import aiohttp
+import orjson
 
 from .errors import (
     SequenceAuthError,
@@ -108,7 +109,7 @@ def parse_accounts_payload(payload: object) -> AccountsSnapshot:
     ``"number"``, ``"null"``, ``"missing"``, ...); the ``balance.*`` paths are counted only for
     accounts whose ``balance`` is an object.
     """
-    return AccountsParser().parse(payload)
+    return _parse_in_order(_raw_accounts(payload))
 
 
 type ShapeSignature = tuple[str | None, ...]
@@ -137,27 +138,45 @@ class AccountsParser:
         """The snapshot of a decoded body (see :func:`parse_accounts_payload`)."""
         raw_accounts = _raw_accounts(payload)
         wire = wire_key(raw_accounts)
-        if self._snapshot is not None and wire is not None and wire == self._wire:
+        if wire is None:  # not decoded JSON: nothing to compare, parse it all
+            return _parse_in_order(raw_accounts)
+        if wire == self._wire and self._snapshot is not None:
             return self._snapshot
+        keys = [orjson.dumps(raw) for raw in raw_accounts]  # the list had a key: so has each
         previous = self._known
-        known: dict[bytes, tuple[Account, ShapeSignature]] = {}
-        signatures: Counter[ShapeSignature] = Counter()
-        accounts: dict[str, Account] = {}
-        for index, raw in enumerate(raw_accounts):
-            key = wire_key(raw)
-            parsed = None if key is None else previous.get(key)
-            if parsed is None:
-                parsed = _parse_account(raw, f"data.accounts[{index}]")
-            account, signature = parsed
-            if account.id in accounts:
-                _shape_error(f"data.accounts[{index}].id repeats an earlier account's id")
-            accounts[account.id] = account
-            signatures[signature] += 1
-            if key is not None:
-                known[key] = parsed
-        snapshot = AccountsSnapshot(accounts=accounts, field_shapes=_field_shapes(signatures))
-        self._wire, self._known, self._snapshot = wire, known, snapshot
+        try:
+            parsed = [
+                previous.get(key) or _parse_account(raw, f"data.accounts[{index}]")
+                for index, (key, raw) in enumerate(zip(keys, raw_accounts, strict=True))
+            ]
+        except SequenceResponseError:
+            parsed = []  # the first error in the API's order is raised below
+        accounts = {account.id: account for account, _ in parsed}
+        if len(accounts) != len(raw_accounts):  # an error, or an id repeated
+            return _parse_in_order(raw_accounts)  # raises what parsing in order meets first
+        snapshot = AccountsSnapshot(
+            accounts=accounts,
+            field_shapes=_field_shapes(Counter(signature for _, signature in parsed)),
+        )
+        self._wire, self._known, self._snapshot = (
+            wire,
+            dict(zip(keys, parsed, strict=True)),
+            snapshot,
+        )
         return snapshot
+
+
+def _parse_in_order(raw_accounts: list[object]) -> AccountsSnapshot:
+    """Parse every account in the API's order, raising the first problem met."""
+    signatures: Counter[ShapeSignature] = Counter()
+    accounts: dict[str, Account] = {}
+    for index, raw in enumerate(raw_accounts):
+        account, signature = _parse_account(raw, f"data.accounts[{index}]")
+        if account.id in accounts:
+            _shape_error(f"data.accounts[{index}].id repeats an earlier account's id")
+        accounts[account.id] = account
+        signatures[signature] += 1
+    return AccountsSnapshot(accounts=accounts, field_shapes=_field_shapes(signatures))
 
 
 def _raw_accounts(payload: object) -> list[object]:
