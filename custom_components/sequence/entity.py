@@ -49,12 +49,16 @@ class SequenceCoordinatorEntity[CoordinatorT: SequenceCoordinator | SequenceActi
     _shown: object = _NOTHING_SHOWN
 
     def _shown_key(self) -> object:
-        """What the state shows: availability, the state and its attributes.
+        """What the state shows: unavailable, or the values below.
 
         The name is Home Assistant's: a renamed device rewrites its entities' states by itself.
         """
         if not self.available:
             return _UNAVAILABLE
+        return self._shown_values()
+
+    def _shown_values(self) -> object:
+        """The state and its attributes; subclasses may return something cheaper to compute."""
         return self.state, self.state_attributes, self.extra_state_attributes
 
     async def async_added_to_hass(self) -> None:

@@ -287,6 +287,10 @@ class SequenceAccountSensor(SequenceAccountEntity, SequenceSensor):
         """The value, exact to the cent for money; None (unknown) when Sequence has none."""
         return self.entity_description.value_fn(self.account)
 
+    def _shown_values(self) -> object:
+        """The value and attributes: the state is the value with a fixed unit and precision."""
+        return self.native_value, self.extra_state_attributes
+
     @property
     def extra_state_attributes(self) -> dict[str, str | None] | None:
         """Non-sensitive facts about the account, on its balance sensor."""
