@@ -11,6 +11,7 @@ all of them.
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, callback
@@ -131,21 +132,21 @@ class AccountListeners:
             self._dispatched = self._changes()
             self._unsubscribe = self._coordinator.async_add_listener(self._async_dispatch)
 
-        @callback
-        def remove() -> None:
-            if isinstance(topic, AccountTopic):
-                callbacks = self._by_account[topic.account_id]
-                callbacks.remove(update_callback)
-                if not callbacks:
-                    del self._by_account[topic.account_id]
-            else:
-                self._by_changes.remove((topic, update_callback))
-            self._count -= 1
-            if not self._count and self._unsubscribe is not None:
-                self._unsubscribe()
-                self._unsubscribe = None
+        return partial(self._async_remove, topic, update_callback)
 
-        return remove
+    @callback
+    def _async_remove(self, topic: Topic, update_callback: CALLBACK_TYPE) -> None:
+        if isinstance(topic, AccountTopic):
+            callbacks = self._by_account[topic.account_id]
+            callbacks.remove(update_callback)
+            if not callbacks:
+                del self._by_account[topic.account_id]
+        else:
+            self._by_changes.remove((topic, update_callback))
+        self._count -= 1
+        if not self._count and self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
 
     @callback
     def _async_dispatch(self) -> None:

@@ -105,7 +105,7 @@ class SequenceData:
     snapshot: AccountsSnapshot
     """Everything the poll returned, before the options' filter (for options and diagnostics)."""
     changes: AccountChanges = field(default=NO_CHANGES, compare=False)
-    """Which of ``accounts`` differ from the previous poll's (all of them after the first)."""
+    """Which of ``accounts`` differ from the previous poll's (none on the first poll)."""
 
 
 def default_scan_interval(entry: ConfigEntry) -> timedelta:
@@ -248,7 +248,8 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
         return SequenceData(
             accounts=accounts,
             snapshot=snapshot,
-            changes=diff_accounts(previous.accounts if previous else None, accounts),
+            # Nothing to compare with on the first poll (its entities are made from it).
+            changes=diff_accounts(previous.accounts, accounts) if previous else NO_CHANGES,
         )
 
     def _fire_balance_events(self, new: SequenceData) -> None:

@@ -66,11 +66,17 @@ class SequenceCoordinatorEntity[CoordinatorT: SequenceCoordinator | SequenceActi
         await super().async_added_to_hass()
         self._shown = self._shown_key()
 
+    def _shows_the_same(self, shown: object, key: object) -> bool:
+        """Whether a state with ``key`` shows what one with ``shown`` showed."""
+        return shown == key
+
     @callback
     def _handle_coordinator_update(self) -> None:
         """Write the state, unless it shows what it showed."""
-        if (shown := self._shown_key()) != self._shown:
-            self._shown = shown
+        key = self._shown_key()
+        same = self._shows_the_same(self._shown, key)
+        self._shown = key
+        if not same:
             self.async_write_ha_state()
 
 

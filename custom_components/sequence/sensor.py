@@ -287,20 +287,30 @@ class SequenceAccountSensor(SequenceAccountEntity, SequenceSensor):
         """The value, exact to the cent for money; None (unknown) when Sequence has none."""
         return self.entity_description.value_fn(self.account)
 
-    def _shown_values(self) -> object:
-        """The value and attributes: the state is the value with a fixed unit and precision."""
-        return self.native_value, self.extra_state_attributes
-
     @property
     def extra_state_attributes(self) -> dict[str, str | None] | None:
         """Non-sensitive facts about the account, on its balance sensor."""
+        return self._attributes(self.account)
+
+    def _attributes(self, account: Account) -> dict[str, str | None] | None:
         if self.entity_description.key != "balance":
             return None
         return {
-            "account_id": self.account.id,
-            "account_type": self.account.type_name,
-            "balance_error": self.account.balance_error,
+            "account_id": account.id,
+            "account_type": account.type_name,
+            "balance_error": account.balance_error,
         }
+
+    def _shown_values(self) -> object:
+        """The account itself (no copy kept): what the sensor shows is a function of it."""
+        return self.account
+
+    def _shows_the_same(self, shown: object, key: object) -> bool:
+        """The same account, or one whose value and attributes are those shown."""
+        if not isinstance(shown, Account) or not isinstance(key, Account):
+            return shown is key  # unavailable, or not yet shown
+        value = self.entity_description.value_fn
+        return value(shown) == value(key) and self._attributes(shown) == self._attributes(key)
 
 
 class SequenceTotalSensor(SequenceEntity, SequenceSensor):

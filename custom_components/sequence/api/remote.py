@@ -21,10 +21,9 @@ import logging
 import math
 import re
 import time
-from typing import Final, NoReturn
+from typing import Final, NoReturn, cast
 
 import aiohttp
-import orjson
 
 from .errors import (
     SequenceAuthError,
@@ -142,7 +141,8 @@ class AccountsParser:
             return _parse_in_order(raw_accounts)
         if wire == self._wire and self._snapshot is not None:
             return self._snapshot
-        keys = [orjson.dumps(raw) for raw in raw_accounts]  # the list had a key: so has each
+        # The list has a key, so each account has one.
+        keys = cast("list[bytes]", [wire_key(raw) for raw in raw_accounts])
         previous = self._known
         try:
             parsed = [

@@ -118,9 +118,11 @@ def wire_key(value: object) -> bytes | None:
     parsed to before. Meant for what :func:`decode_json` returns (which always has a key).
     """
     try:
-        return orjson.dumps(value)
+        wire = orjson.dumps(value)
     except orjson.JSONEncodeError:
         return None
+    # orjson's bytes keep its 1 KiB (or larger) buffer: an exact copy is kept instead.
+    return memoryview(wire).tobytes()
 
 
 def describe_non_json(body: bytes) -> str:
