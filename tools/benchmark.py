@@ -448,7 +448,7 @@ async def run_sizes(
     """Measure every size, each in a fresh Home Assistant (and another one for memory)."""
     results = []
     for accounts in sizes:
-        print(f"N={accounts}: timing {polls}+{polls} polls", file=sys.stderr, flush=True)
+        print(f"N={accounts}: timing 3 x {polls} polls", file=sys.stderr, flush=True)
         async with home_assistant() as hass:
             figures = await measure(hass, accounts, polls=polls, mode=mode)
         if memory:
@@ -535,7 +535,7 @@ def table(results: Sequence[SizeFigures], ratios: dict[str, Any]) -> str:
             f"| {_fmt(same['cpu'], 2)} ({_fmt(same['wall'], 2)}) "
             f"| {_fmt(same['parse'], 2)} | {_fmt(same['coordinator'], 2)} "
             f"| {_fmt(same['entities'], 2)} | {_fmt(r.cpu('one_changed'), 2)} "
-            f"| {_fmt(r.cpu('share_changed'), 2)} | {_fmt(r.floor_ms, 2)} | {_fmt(ratio, 2)} "
+            f"| {_fmt(r.cpu('share_changed'), 2)} | {_fmt(r.floor_ms, 3)} | {_fmt(ratio, 2)} "
             f"| {' / '.join(_writes_cell(r.kinds[kind]) for kind in POLL_KINDS)} |"
         )
     lines += [
