@@ -240,11 +240,13 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
         options = self.config_entry.options
         kinds = {AccountKind(kind) for kind in options.get(CONF_ACCOUNT_KINDS, list(AccountKind))}
         excluded = set(options.get(CONF_EXCLUDED_ACCOUNTS, ()))
-        accounts = {
-            account_id: account
-            for account_id, account in snapshot.accounts.items()
-            if account.kind in kinds and account_id not in excluded
-        }
+        accounts: Mapping[str, Account] = snapshot.accounts  # all of them, by default
+        if excluded or not kinds.issuperset(AccountKind):
+            accounts = {
+                account_id: account
+                for account_id, account in snapshot.accounts.items()
+                if account.kind in kinds and account_id not in excluded
+            }
         return SequenceData(
             accounts=accounts,
             snapshot=snapshot,
