@@ -254,6 +254,7 @@ async def test_a_rename_with_a_new_balance_is_written_once_and_right(
             written.append((state.state, state.attributes["friendly_name"]))
 
     hass.bus.async_listen(EVENT_STATE_CHANGED, record)
+    writes = Writes(hass)
     payload = load_payload()
     payload["data"]["accounts"][0]["name"] = "Food"
     payload["data"]["accounts"][0]["balance"]["amountInDollars"] = 400.01
@@ -261,6 +262,7 @@ async def test_a_rename_with_a_new_balance_is_written_once_and_right(
     await poll(hass, freezer)
     # The renamed device makes Home Assistant rewrite the state first: with the new balance.
     assert written == [("400.01", "Food Balance")]
+    assert writes.reported == Counter()  # and the poll does not write it again
 
 
 async def test_error_kind_follows_the_failure_during_an_outage(

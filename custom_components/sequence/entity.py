@@ -141,6 +141,24 @@ class SequenceAccountEntity(SequenceCoordinatorEntity[SequenceCoordinator]):
             ),
         )
 
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write the state if it changed, unless Home Assistant just did.
+
+        The coordinator renames a renamed account's device just before telling the entities,
+        and Home Assistant then rewrites every entity of that device from the latest data.
+        """
+        before, after = self.coordinator.data.changes.changed.get(self.account_id, (None, None))
+        if (
+            self.coordinator.last_update_success
+            and before is not None
+            and after is not None
+            and before.name != after.name
+        ):
+            self._shown = self._shown_key()
+            return
+        super()._handle_coordinator_update()
+
     @property
     def account(self) -> Account:
         """The account in the latest poll; once gone (unavailable), as it was at the start."""
