@@ -269,7 +269,12 @@ class SequenceSensor(SensorEntity):
 
 
 class SequenceAccountSensor(SequenceAccountEntity, SequenceSensor):
-    """One value of one Sequence account."""
+    """One value of one Sequence account.
+
+    What it shows comes from the account through ``value_fn`` and ``_attributes`` only, which
+    is how an update tells whether a changed account changed it (override ``_attributes``, not
+    ``extra_state_attributes``).
+    """
 
     entity_description: SequenceAccountSensorDescription
 
@@ -293,6 +298,7 @@ class SequenceAccountSensor(SequenceAccountEntity, SequenceSensor):
         return self._attributes(self.account)
 
     def _attributes(self, account: Account) -> dict[str, str | None] | None:
+        """The attributes shown for ``account``."""
         if self.entity_description.key != "balance":
             return None
         return {
