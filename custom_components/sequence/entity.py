@@ -1,5 +1,7 @@
 """Base entities: device info, unique ids and naming shared by every platform."""
 
+import re
+
 from homeassistant.core import callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
@@ -30,6 +32,19 @@ def device_model(account: Account) -> str:
     if account.external_type:
         return f"{model} ({account.external_type.capitalize()})"
     return model
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*")
+
+
+def name_slug(name: str) -> str:
+    """``slugify(name)``, without its cost (a tenth) for plain names: letters, digits, spaces.
+
+    Made for every account entity at setup; Home Assistant slugifies the suggestion again.
+    """
+    if _PLAIN_NAME.fullmatch(name):
+        return name.lower().replace(" ", "_")
+    return slugify(name)
 
 
 _NOTHING_SHOWN = object()
@@ -127,7 +142,7 @@ class SequenceAccountEntity(SequenceCoordinatorEntity[SequenceCoordinator]):
         self._attr_unique_id = f"{entry.unique_id}_{account.id}_{description.key}"
         # Suggest sensor.sequence_<account>_<key>; the registry keeps it across renames.
         self.entity_id = (
-            f"{platform}.{DOMAIN}_{slugify(account.name) or account.id}_{description.key}"
+            f"{platform}.{DOMAIN}_{name_slug(account.name) or account.id}_{description.key}"
         )
         self._attr_device_info = DeviceInfo(
             identifiers={account_device_identifier(entry, account.id)},
