@@ -1,10 +1,11 @@
 """Tests for the refresh button."""
 
+from typing import Any
 from unittest.mock import MagicMock
 
 from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
-from homeassistant.const import ATTR_ENTITY_ID
-from homeassistant.core import HomeAssistant
+from homeassistant.const import ATTR_ENTITY_ID, EVENT_STATE_CHANGED, EVENT_STATE_REPORTED
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -101,3 +102,20 @@ async def test_refresh_refused_names_the_entrys_credential(
     with pytest.raises(HomeAssistantError) as raised:
         await press(hass)
     assert raised.value.translation_key == toast
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_a_press_writes_the_button_once(hass: HomeAssistant) -> None:
+    """Home Assistant writes the time of the press; the poll it starts writes nothing more."""
+    writes: list[str] = []
+
+    @callback
+    def record(event: Event[Any]) -> None:
+        if event.data["entity_id"] == BUTTON:
+            writes.append(event.event_type)
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, record)
+    hass.bus.async_listen(EVENT_STATE_REPORTED, record, event_filter=callback(lambda _data: True))
+    await press(hass)
+    await hass.async_block_till_done()
+    assert writes == [EVENT_STATE_CHANGED]

@@ -50,7 +50,7 @@ def answer(client: MagicMock, payload: dict[str, Any]) -> None:
     client.async_get_accounts.return_value = parse_accounts_payload(payload)
 
 
-@pytest.mark.usefixtures("init_integration")
+@pytest.mark.usefixtures("entity_registry_enabled_by_default", "init_integration")
 async def test_failure_unavailable_then_recovery(
     hass: HomeAssistant,
     mock_sequence_client: MagicMock,
@@ -357,6 +357,8 @@ async def test_balance_events(
     accounts[1]["balance"]["amountInDollars"] = 1850.6  # Rent up 0.10
     accounts[4]["balance"] = {"amountInDollars": None, "error": "Connection failed"}  # no event
     accounts[5]["balance"] = {"amountInDollars": 10.0, "error": None}  # had none: no event
+    accounts[2]["name"] = "Rainy day"  # renamed, same balance: no event
+    del accounts[3]  # gone: no event
     accounts.append({"id": "9", "name": "New", "type": "Pod", "balance": {"amountInDollars": 5}})
     answer(mock_sequence_client, payload)
     await poll(hass, freezer)

@@ -4,9 +4,12 @@ These check what those validators would reject: manifest keys, order and values,
 strings.json and translations/en.json agreeing, icons.json and services.yaml shapes, brand images.
 """
 
+import ast
+from importlib import metadata
 import json
 from pathlib import Path
 import re
+import sys
 from typing import Any
 
 from PIL import Image
@@ -99,6 +102,35 @@ def test_manifest_values(manifest: dict[str, Any]) -> None:
         assert "home-assistant.io" not in manifest[key]
     assert all("==" in requirement for requirement in manifest["requirements"])
     assert (INTEGRATION / "config_flow.py").is_file()
+
+
+def _distribution(requirement: str) -> str:
+    """The normalized distribution name of a requirement ("orjson==3.11.9" -> "orjson")."""
+    name = re.split(r"[\s<>=!~;\[(]", requirement, maxsplit=1)[0]
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_every_import_is_declared_or_home_assistants(manifest: dict[str, Any]) -> None:
+    """Dependency transparency: a third-party import is in requirements or Home Assistant's own.
+
+    orjson and aiohttp are Home Assistant's requirements (pinned differently by 2026.10 and
+    2026.11); declaring them would pin them against Home Assistant's own constraints.
+    """
+    provided = {_distribution(r) for r in metadata.requires("homeassistant") or ()}
+    declared = {_distribution(r) for r in manifest["requirements"]}
+    distributions = metadata.packages_distributions()
+    imported: set[str] = set()
+    for path in INTEGRATION.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.partition(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.partition(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - {"homeassistant", "__future__"}
+    assert {"aiohttp", "orjson"} <= third_party
+    for module in sorted(third_party):
+        owners = {_distribution(name) for name in distributions.get(module, [module])}
+        assert owners & (provided | declared), f"{module} is neither declared nor Home Assistant's"
 
 
 def test_manifest_version_matches_pyproject(manifest: dict[str, Any]) -> None:

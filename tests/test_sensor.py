@@ -1,5 +1,6 @@
 """Tests for the sensors: snapshots plus functional assertions."""
 
+from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -7,7 +8,7 @@ from unittest.mock import MagicMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -31,7 +32,9 @@ async def sensor_only(
     mock_config_entry: MockConfigEntry,
     mock_sequence_client: MagicMock,
     frozen_start: FrozenDateTimeFactory,
+    entity_registry_enabled_by_default: None,
 ) -> MockConfigEntry:
+    """Every sensor of a Remote API entry, the ones disabled by default included."""
     with patch("custom_components.sequence.PLATFORMS", [Platform.SENSOR]):
         mock_config_entry.add_to_hass(hass)
         await hass.config_entries.async_setup(mock_config_entry.entry_id)
@@ -281,3 +284,40 @@ def test_balance_status_values(balance: Decimal | None, error: str | None, statu
         balance_error=error,
     )
     assert balance_status(account) == status
+
+
+async def test_setup_makes_each_registry_entry_once(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_sequence_client: MagicMock,
+    frozen_start: FrozenDateTimeFactory,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """The display precision comes with the new registry entry, not as an update after it.
+
+    Each update is an event, a task and a state calculation per sensor at setup.
+    """
+    actions: Counter[str] = Counter()
+
+    @callback
+    def count(event: Event[er.EventEntityRegistryUpdatedData]) -> None:
+        actions[event.data["action"]] += 1
+
+    hass.bus.async_listen(er.EVENT_ENTITY_REGISTRY_UPDATED, count)
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    # Seven balances, three balance statuses, three totals, three more on the hub.
+    assert actions == {"create": 16}
+    groceries = entity_registry.async_get("sensor.sequence_groceries_balance")
+    assert groceries.options["sensor"] == {"suggested_display_precision": 2}
+    last_update = entity_registry.async_get("sensor.sequence_last_successful_update")
+    assert "sensor" not in last_update.options  # a timestamp has no display precision
+
+
+async def test_last_update_is_disabled_by_default(
+    hass: HomeAssistant, init_integration: MockConfigEntry, entity_registry: er.EntityRegistry
+) -> None:
+    entry = entity_registry.async_get("sensor.sequence_last_successful_update")
+    assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION

@@ -2,6 +2,9 @@
 
 from collections import Counter
 from collections.abc import Generator
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 from unittest.mock import MagicMock, patch
 
@@ -17,12 +20,17 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.sequence.api import (
+    AccountsSnapshot,
     SequenceConnectionError,
     SequenceRateLimitError,
     SequenceResponseError,
     parse_accounts_payload,
 )
-from custom_components.sequence.const import DEFAULT_SCAN_INTERVAL, DOMAIN
+from custom_components.sequence.const import (
+    DEFAULT_SCAN_INTERVAL,
+    DOMAIN,
+    PLATFORM_DEFAULT_SCAN_INTERVAL,
+)
 from custom_components.sequence.coordinator import (
     ISSUE_UNEXPECTED_RESPONSE,
     UNEXPECTED_RESPONSE_ISSUE_THRESHOLD,
@@ -74,8 +82,12 @@ def writes(hass: HomeAssistant, init_integration: MockConfigEntry) -> Writes:
     return Writes(hass)
 
 
-async def poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
-    freezer.tick(DEFAULT_SCAN_INTERVAL)
+async def poll(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    interval: timedelta = DEFAULT_SCAN_INTERVAL,
+) -> None:
+    freezer.tick(interval)
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
 
@@ -93,12 +105,29 @@ def balance_entities(hass: HomeAssistant, entry: MockConfigEntry) -> set[str]:
     }
 
 
-async def test_unchanged_poll_writes_only_the_timestamp(
+async def test_unchanged_poll_writes_nothing(
     hass: HomeAssistant, writes: Writes, freezer: FrozenDateTimeFactory
 ) -> None:
     await poll(hass, freezer)
-    assert writes.take() == {LAST_UPDATE}  # a new time of the last successful update
-    assert writes.changed == writes.reported == Counter()
+    assert writes.take() == set()
+    assert hass.states.get(LAST_UPDATE) is None  # disabled by default: it changes every poll
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_an_enabled_last_update_sensor_writes_each_good_poll(
+    hass: HomeAssistant,
+    writes: Writes,
+    mock_sequence_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await poll(hass, freezer)
+    assert writes.take() == {LAST_UPDATE}
+    assert hass.states.get(LAST_UPDATE).state == "2026-11-21T12:10:00+00:00"
+
+    mock_sequence_client.async_get_accounts.side_effect = SequenceConnectionError("down")
+    await poll(hass, freezer)
+    assert LAST_UPDATE not in writes.take()  # no new success
+    assert hass.states.get(LAST_UPDATE).state == "2026-11-21T12:10:00+00:00"
 
 
 async def test_only_the_changed_balance_and_its_total_are_written(
@@ -111,7 +140,8 @@ async def test_only_the_changed_balance_and_its_total_are_written(
     payload["data"]["accounts"][0]["balance"]["amountInDollars"] = 400.01
     answer(mock_sequence_client, payload)
     await poll(hass, freezer)
-    assert writes.take() == {GROCERIES, PODS_TOTAL, LAST_UPDATE}
+    assert writes.changed == Counter({GROCERIES: 1, PODS_TOTAL: 1})
+    assert writes.reported == Counter()
     assert hass.states.get(GROCERIES).state == "400.01"
     assert hass.states.get(PODS_TOTAL).state == "2250.61"
 
@@ -127,7 +157,7 @@ async def test_an_attribute_only_change_is_written(
     answer(mock_sequence_client, payload)
     await poll(hass, freezer)
     # The balance: same state (unknown), new balance_error. Its status: another reason.
-    assert writes.take() == {VISA, VISA_STATUS, LAST_UPDATE}
+    assert writes.take() == {VISA, VISA_STATUS}
     assert hass.states.get(VISA).attributes["balance_error"] == "Needs reauthentication"
     status = hass.states.get(VISA_STATUS)
     assert (status.state, status.attributes["reason"]) == ("other", "Needs reauthentication")
@@ -147,7 +177,6 @@ async def test_availability_changes_are_written_even_with_the_same_data(
     written = writes.take()
     assert balances <= written
     assert API_PROBLEM in written
-    assert LAST_UPDATE not in written  # no new success
     assert BUTTON not in written  # always available, and polls do not change it
     assert hass.states.get(GROCERIES).state == STATE_UNAVAILABLE
 
@@ -158,7 +187,7 @@ async def test_availability_changes_are_written_even_with_the_same_data(
     mock_sequence_client.async_get_accounts.return_value = good
     await poll(hass, freezer)  # the data is what it was before the failure
     written = writes.take()
-    assert balances | {API_PROBLEM, LAST_UPDATE} <= written
+    assert balances | {API_PROBLEM} <= written
     assert BUTTON not in written
     assert hass.states.get(GROCERIES).state == "412.06"
 
@@ -173,7 +202,8 @@ async def test_a_rename_writes_the_new_name(
     payload["data"]["accounts"][0]["name"] = "Food"
     answer(mock_sequence_client, payload)
     await poll(hass, freezer)
-    assert writes.take() == {GROCERIES, LAST_UPDATE}
+    assert writes.changed == Counter({GROCERIES: 1})
+    assert writes.reported == Counter()
     assert hass.states.get(GROCERIES).attributes["friendly_name"] == "Food Balance"
 
 
@@ -228,6 +258,7 @@ async def test_a_rename_with_a_new_balance_is_written_once_and_right(
             written.append((state.state, state.attributes["friendly_name"]))
 
     hass.bus.async_listen(EVENT_STATE_CHANGED, record)
+    writes = Writes(hass)
     payload = load_payload()
     payload["data"]["accounts"][0]["name"] = "Food"
     payload["data"]["accounts"][0]["balance"]["amountInDollars"] = 400.01
@@ -235,6 +266,7 @@ async def test_a_rename_with_a_new_balance_is_written_once_and_right(
     await poll(hass, freezer)
     # The renamed device makes Home Assistant rewrite the state first: with the new balance.
     assert written == [("400.01", "Food Balance")]
+    assert writes.reported == Counter()  # and the poll does not write it again
 
 
 async def test_error_kind_follows_the_failure_during_an_outage(
@@ -272,3 +304,28 @@ async def test_a_reload_clears_a_repair_issue_raised_before_it(
     await hass.config_entries.async_reload(init_integration.entry_id)  # e.g. reauthentication
     await hass.async_block_till_done()
     assert issue_registry.async_get_issue(DOMAIN, ISSUE_UNEXPECTED_RESPONSE) is None
+
+
+async def test_a_platform_poll_writes_only_what_changed(
+    hass: HomeAssistant,
+    init_platform: MockConfigEntry,
+    mock_platform_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    writes = Writes(hass)
+    await poll(hass, freezer, PLATFORM_DEFAULT_SCAN_INTERVAL)
+    assert writes.take() == set()
+
+    accounts = dict(mock_platform_client.async_get_accounts.return_value.accounts)
+    groceries = next(i for i, account in accounts.items() if account.name == "Groceries")
+    accounts[groceries] = replace(accounts[groceries], balance=Decimal("500.00"))
+    mock_platform_client.async_get_accounts.return_value = AccountsSnapshot(accounts=accounts)
+    await poll(hass, freezer, PLATFORM_DEFAULT_SCAN_INTERVAL)
+    # Not its savings target, nor its balance's time: the account changed, they did not.
+    assert writes.take() == {
+        GROCERIES,
+        "sensor.sequence_groceries_savings_progress",
+        PODS_TOTAL,
+        "sensor.sequence_net_worth",
+    }
+    assert hass.states.get("sensor.sequence_net_worth").state == "4358.05"

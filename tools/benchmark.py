@@ -5,24 +5,32 @@
 * HTTP requests per poll, counted by the simulator (the Remote API needs exactly one);
 * one poll's time from the response being received to every entity state being written, wall
   and CPU of the event loop's thread (median of ``--polls``), split into parsing, the
-  coordinator's own work and the entities' updates; the network exchange is shown apart (the
-  simulator shares the event loop, so it holds the simulator's own time too);
-* state writes per poll when nothing changed and when one balance changed (``state_changed``
-  and ``state_reported`` events, and ``Entity._async_write_ha_state`` calls);
+  coordinator's own work and the entities' updates, for three kinds of poll: nothing changed,
+  one balance changed, a tenth of the balances changed; the network exchange is shown apart
+  (the simulator shares the event loop, so it holds the simulator's own time too);
+* the floor: CPU to decode the same response body alone (``decode_json``), in the same run,
+  and the ratio of a poll where nothing changed to it;
+* state writes per poll of each kind (``state_changed`` and ``state_reported`` events, and
+  ``Entity._async_write_ha_state`` calls), against what changed: the changed balances and the
+  Pods total;
 * the config entry's setup time until every entity exists, and the memory it added and kept
   (tracemalloc, in a separate pass, so that tracing does not slow the timed one);
-* per-account costs, and their growth from N=100 to the largest N (1.0 is linear).
+* per-account costs at each N, and their growth from N=100 to the largest N (1.0 is linear).
 
 It prints a table and writes JSON to ``artifacts/bench/`` (or ``--json PATH``). ``--quick`` runs
 N=10 and 100 with a few polls, as the test suite does.
+
+Home Assistant caps a config entry at 10,000 enabled entities, so at N=20,000 about half of the
+accounts have no sensor (they are still fetched and parsed); the tables show the entities.
 """
 
 import argparse
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 import contextlib
 from dataclasses import asdict, dataclass
 import datetime as dt
+from functools import partial
 import gc
 import json
 import logging
@@ -40,6 +48,7 @@ from homeassistant.const import __version__ as ha_version
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
+from custom_components.sequence.api.transport import decode_json
 from custom_components.sequence.coordinator import SequenceCoordinator, SequenceData
 from tools.harness import (
     API_MODES,
@@ -61,7 +70,7 @@ from tools.simulator.runtime import Simulator
 from tools.simulator.state import Bank
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SIZES = (10, 100, 1000, 5000)
+DEFAULT_SIZES = (10, 100, 1000, 5000, 20000)
 QUICK_SIZES = (10, 100)
 DEFAULT_POLLS = 25
 QUICK_POLLS = 3
@@ -71,8 +80,9 @@ TOKEN = "bench-token-0c41"  # noqa: S105 - the simulator's token for this run, n
 SEEDED_POD = "4410021"
 """The seeded Pod whose balance changes when there are no synthetic accounts (N=10)."""
 PODS_TOTAL = "sensor.sequence_pods_total"
-LAST_UPDATE = "sensor.sequence_last_successful_update"
-"""Changes on every successful poll by design (a timestamp), so it is counted apart."""
+SHARE_CHANGED = 10
+"""One account in this many changes in the polls where "10 %" changed."""
+POLL_KINDS = ("unchanged", "one_changed", "share_changed")
 TIMING_FIELDS = ("network_wall", "parse", "coordinator", "entities", "cpu", "wall")
 
 
@@ -114,6 +124,8 @@ class PollTimer:
     def __init__(self, coordinator: SequenceCoordinator, mode: ApiMode) -> None:
         """Wrap the client's exchange and fetch, and the coordinator's update and dispatch."""
         self._marks: dict[str, tuple[float, float]] = {}
+        self.body = b""
+        """The last response body (for the floor: decoding it alone)."""
         self._stack = contextlib.ExitStack()
         mark = self._mark
         exchange = getattr(mode.client, mode.exchange)
@@ -124,9 +136,12 @@ class PollTimer:
         async def timed_exchange(*args: object, **kwargs: object) -> object:
             mark("request")
             try:
-                return await exchange(*args, **kwargs)
+                result = await exchange(*args, **kwargs)
             finally:
                 mark("response")
+            if isinstance(result, tuple) and isinstance(result[-1], bytes):
+                self.body = result[-1]
+            return result
 
         async def timed_fetch(*args: object, **kwargs: object) -> object:
             try:
@@ -187,15 +202,26 @@ class Writes:
     """State writes per poll of one kind of poll."""
 
     changed: list[int]
-    """``state_changed`` per poll, the last-update timestamp sensor excluded."""
+    """``state_changed`` per poll."""
     reported: list[int]
     """``state_reported`` per poll (the same state written again)."""
     calls: list[int]
-    """``async_write_ha_state`` calls per poll, the last-update sensor excluded."""
-    last_update: list[int]
-    """Writes of the last-update timestamp sensor per poll."""
+    """``async_write_ha_state`` calls per poll."""
     entities: list[list[str]]
-    """Per poll, the entity ids written (the last-update sensor excluded)."""
+    """Per poll, the entity ids written."""
+
+
+@dataclass(slots=True)
+class PollKind:
+    """Every poll of one kind at one N: median timings, writes, and the writes expected."""
+
+    timing: dict[str, float]
+    """Median timings (ms)."""
+    writes: Writes
+    expected: list[list[str]]
+    """Per poll, the entities whose state should change: changed balances and the Pods total."""
+    changed_accounts: int
+    """Accounts whose balance changed in each poll."""
 
 
 @dataclass(slots=True)
@@ -208,18 +234,24 @@ class SizeFigures:
     requests_per_poll: list[int]
     """The distinct numbers of poll requests the simulator counted per poll."""
     setup_s: float
+    setup_cpu_s: float
     setup_rss_mib: float | None
     """Resident memory after setup minus before (coarse: the allocator keeps freed pages)."""
-    unchanged: dict[str, float]
-    """Median timings (ms) of polls where nothing changed."""
-    changed: dict[str, float]
-    """Median timings (ms) of polls where one balance changed."""
-    writes_unchanged: Writes
-    writes_changed: Writes
-    expected_changed: list[list[str]]
-    """Per changed poll: the changed account's balance entity and the Pods total."""
+    kinds: dict[str, PollKind]
+    """By kind of poll: ``unchanged``, ``one_changed``, ``share_changed`` (a tenth)."""
+    floor_ms: float
+    """CPU to decode the unchanged poll's response body alone (median)."""
+    body_bytes: int
     memory_mib: float | None = None
     """Memory the entry's setup added and kept (tracemalloc), when measured."""
+
+    def cpu(self, kind: str) -> float:
+        """Median CPU (ms) of a poll of ``kind``."""
+        return self.kinds[kind].timing["cpu"]
+
+    def per_account_us(self, kind: str) -> float:
+        """Median CPU of a poll of ``kind`` per account, in microseconds."""
+        return self.cpu(kind) * 1000 / self.accounts
 
 
 def _medians(samples: Sequence[PollSample]) -> dict[str, float]:
@@ -230,17 +262,11 @@ def _medians(samples: Sequence[PollSample]) -> dict[str, float]:
 
 
 def _writes(samples: Sequence[PollSample]) -> Writes:
-    def without_last_update(counts: dict[str, int]) -> int:
-        return sum(n for entity_id, n in counts.items() if entity_id != LAST_UPDATE)
-
     return Writes(
-        changed=[without_last_update(s.writes.changed) for s in samples],
-        reported=[without_last_update(s.writes.reported) for s in samples],
-        calls=[without_last_update(s.writes.calls) for s in samples],
-        last_update=[
-            s.writes.changed[LAST_UPDATE] + s.writes.reported[LAST_UPDATE] for s in samples
-        ],
-        entities=[sorted(s.writes.written() - {LAST_UPDATE}) for s in samples],
+        changed=[s.writes.changed.total() for s in samples],
+        reported=[s.writes.reported.total() for s in samples],
+        calls=[s.writes.calls.total() for s in samples],
+        entities=[sorted(s.writes.written()) for s in samples],
     )
 
 
@@ -252,10 +278,37 @@ def _rss_mib() -> float | None:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def _account_to_change(bank: Bank, index: int) -> str:
-    """A different synthetic Pod each time (the seeded Groceries Pod when there are none)."""
-    synthetic = bank.extra_accounts
-    return synthetic_id(index % synthetic + 1) if synthetic else SEEDED_POD
+def _accounts_to_change(
+    bank: Bank, with_sensor: Mapping[str, str], count: int, index: int
+) -> list[str]:
+    """``count`` synthetic Pods that have a sensor, other ones each time.
+
+    The seeded Groceries Pod when there are no synthetic Pods.
+    """
+    pods = [
+        synthetic_id(number)
+        for number in range(1, bank.extra_accounts + 1)
+        if synthetic_id(number) in with_sensor
+    ]
+    if not pods:
+        return [SEEDED_POD]
+    start = index * count
+    return [pods[(start + offset) % len(pods)] for offset in range(min(count, len(pods)))]
+
+
+def _change_balances(bank: Bank, account_ids: Sequence[str]) -> None:
+    """Each account's balance up by a cent."""
+    for account_id in account_ids:
+        bank.set_balance(account_id, (bank.balance_cents(bank.get(account_id)) or 0) + 1)
+
+
+def _cpu_median_ms(function: Callable[[], object], repeats: int) -> float:
+    samples = []
+    for _ in range(repeats):
+        started = time.thread_time()
+        function()
+        samples.append(time.thread_time() - started)
+    return round(statistics.median(samples) * 1000, 3)
 
 
 class Run:
@@ -272,10 +325,15 @@ class Run:
         self.entry = add_entry(hass, running, TOKEN, mode=mode)
 
     async def setup(self) -> int:
-        """Set the entry up; the number of its entities, each checked to have a state."""
+        """Set the entry up; the number of its enabled entities, each checked to have a state."""
         await self.hass.config_entries.async_setup(self.entry.entry_id)
         await self.hass.async_block_till_done()
-        entries = er.async_entries_for_config_entry(er.async_get(self.hass), self.entry.entry_id)
+        registry = er.async_get(self.hass)
+        entries = [
+            entry
+            for entry in er.async_entries_for_config_entry(registry, self.entry.entry_id)
+            if not entry.disabled
+        ]
         missing = [e.entity_id for e in entries if self.hass.states.get(e.entity_id) is None]
         if missing:
             msg = f"{len(missing)} entities have no state after setup"
@@ -306,49 +364,65 @@ async def measure(
 ) -> SizeFigures:
     """Set the integration up for ``accounts`` accounts in a fresh ``hass`` and measure it.
 
-    ``polls`` polls where nothing changed alternate with ``polls`` polls where one Pod's balance
-    changed by a cent.
+    Rounds of three polls: nothing changed, one Pod's balance changed by a cent, a tenth of the
+    accounts' balances changed by a cent (other Pods each round).
     """
     async with _running(accounts) as (running, bank):
         run = Run(hass, running, bank, mode)
         gc.collect()
         rss_before = _rss_mib()
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         entities = await run.setup()
-        setup_s = time.perf_counter() - started
+        setup_s, setup_cpu_s = time.perf_counter() - started, time.thread_time() - started_cpu
         gc.collect()
         rss_after = _rss_mib()
         balances = balance_entity_ids(hass, run.entry.entry_id)
+        share = max(1, accounts // SHARE_CHANGED)
         timer = PollTimer(run.entry.runtime_data.coordinator, mode)
         writes = WriteProbe(hass)
-        unchanged: list[PollSample] = []
-        changed: list[PollSample] = []
-        expected: list[list[str]] = []
+        samples: dict[str, list[PollSample]] = {kind: [] for kind in POLL_KINDS}
+        expected: dict[str, list[list[str]]] = {kind: [] for kind in POLL_KINDS}
+        floor_ms = 0.0
+        body = b""
+        counts = {"unchanged": 0, "one_changed": 1, "share_changed": share}
         try:
             for index in range(polls):
-                unchanged.append(await run.poll(timer, writes))
-                account_id = _account_to_change(bank, index)
-                cents = bank.balance_cents(bank.get(account_id)) or 0
-                bank.set_balance(account_id, cents + 1)
-                expected.append(sorted({balances[account_id], PODS_TOTAL}))
-                changed.append(await run.poll(timer, writes))
+                samples["unchanged"].append(await run.poll(timer, writes))
+                expected["unchanged"].append([])
+                if index == 0:
+                    body = timer.body
+                    floor_ms = _cpu_median_ms(partial(decode_json, body), max(polls, 5))
+                for kind, count in (("one_changed", 1), ("share_changed", share)):
+                    changed = _accounts_to_change(bank, balances, count, index)
+                    counts[kind] = len(changed)
+                    _change_balances(bank, changed)
+                    expected[kind].append(sorted({balances[a] for a in changed} | {PODS_TOTAL}))
+                    samples[kind].append(await run.poll(timer, writes))
         finally:
             timer.close()
             writes.close()
+    every = [sample for kind in POLL_KINDS for sample in samples[kind]]
     return SizeFigures(
         accounts=accounts,
         entities=entities,
         polls=polls,
-        requests_per_poll=sorted({s.requests for s in unchanged + changed}),
+        requests_per_poll=sorted({sample.requests for sample in every}),
         setup_s=round(setup_s, 4),
+        setup_cpu_s=round(setup_cpu_s, 4),
         setup_rss_mib=None
         if rss_before is None or rss_after is None
         else round(rss_after - rss_before, 2),
-        unchanged=_medians(unchanged),
-        changed=_medians(changed),
-        writes_unchanged=_writes(unchanged),
-        writes_changed=_writes(changed),
-        expected_changed=expected,
+        kinds={
+            kind: PollKind(
+                timing=_medians(samples[kind]),
+                writes=_writes(samples[kind]),
+                expected=expected[kind],
+                changed_accounts=counts[kind],
+            )
+            for kind in POLL_KINDS
+        },
+        floor_ms=floor_ms,
+        body_bytes=len(body),
     )
 
 
@@ -374,7 +448,7 @@ async def run_sizes(
     """Measure every size, each in a fresh Home Assistant (and another one for memory)."""
     results = []
     for accounts in sizes:
-        print(f"N={accounts}: timing {polls}+{polls} polls", file=sys.stderr, flush=True)
+        print(f"N={accounts}: timing 3 x {polls} polls", file=sys.stderr, flush=True)
         async with home_assistant() as hass:
             figures = await measure(hass, accounts, polls=polls, mode=mode)
         if memory:
@@ -401,9 +475,10 @@ def growth(results: Sequence[SizeFigures]) -> dict[str, Any]:
     return {
         "from": base.accounts,
         "to": top.accounts,
-        "poll_cpu_unchanged": ratio(base.unchanged["cpu"], top.unchanged["cpu"]),
-        "poll_cpu_changed": ratio(base.changed["cpu"], top.changed["cpu"]),
-        "parse": ratio(base.unchanged["parse"], top.unchanged["parse"]),
+        "poll_cpu_unchanged": ratio(base.cpu("unchanged"), top.cpu("unchanged")),
+        "poll_cpu_one_changed": ratio(base.cpu("one_changed"), top.cpu("one_changed")),
+        "poll_cpu_share_changed": ratio(base.cpu("share_changed"), top.cpu("share_changed")),
+        "floor": ratio(base.floor_ms, top.floor_ms),
         "setup": ratio(base.setup_s, top.setup_s),
         "memory": ratio(base.memory_mib, top.memory_mib),
     }
@@ -434,28 +509,53 @@ def _max(values: Sequence[int]) -> int:
     return max(values, default=0)
 
 
+def _writes_cell(kind: PollKind) -> str:
+    """Most writes of one poll, and whether every poll wrote exactly what changed."""
+    writes = kind.writes
+    most = _max(writes.changed) + _max(writes.reported)
+    exact = writes.entities == kind.expected and not any(writes.reported)
+    return f"{most}" if exact else f"{most} (!)"
+
+
 def table(results: Sequence[SizeFigures], ratios: dict[str, Any]) -> str:
-    """The figures as a Markdown table, then the growth ratios."""
+    """The figures as two Markdown tables (polls; scale), then the growth ratios."""
     lines = [
         (
-            "| N | req/poll | poll ms CPU (wall) | parse | coord. | entities "
-            "| 1 changed: ms CPU | writes/poll unchanged | writes/poll 1 changed "
-            "| setup s | memory MiB | KiB/account |"
+            "| N | entities | req/poll | nothing changed: ms CPU (wall) | parse | coord. "
+            "| entities | 1 changed | 10 % changed | floor ms | poll / floor "
+            "| writes: nothing / 1 / 10 % |"
         ),
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
-        same = r.writes_unchanged
-        one = r.writes_changed
+        same = r.kinds["unchanged"].timing
+        ratio = same["cpu"] / r.floor_ms if r.floor_ms else None
+        lines.append(
+            f"| {r.accounts} | {r.entities} | {','.join(map(str, r.requests_per_poll))} "
+            f"| {_fmt(same['cpu'], 2)} ({_fmt(same['wall'], 2)}) "
+            f"| {_fmt(same['parse'], 2)} | {_fmt(same['coordinator'], 2)} "
+            f"| {_fmt(same['entities'], 2)} | {_fmt(r.cpu('one_changed'), 2)} "
+            f"| {_fmt(r.cpu('share_changed'), 2)} | {_fmt(r.floor_ms, 3)} | {_fmt(ratio, 2)} "
+            f"| {' / '.join(_writes_cell(r.kinds[kind]) for kind in POLL_KINDS)} |"
+        )
+    lines += [
+        "",
+        (
+            "| N | µs/account: nothing changed | 1 changed | 10 % changed | floor "
+            "| setup s (CPU) | setup µs/account | memory MiB | KiB/account |"
+        ),
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
         per_account = None if r.memory_mib is None else r.memory_mib * 1024 / r.accounts
         lines.append(
-            f"| {r.accounts} | {','.join(map(str, r.requests_per_poll))} "
-            f"| {_fmt(r.unchanged['cpu'], 2)} ({_fmt(r.unchanged['wall'], 2)}) "
-            f"| {_fmt(r.unchanged['parse'], 2)} | {_fmt(r.unchanged['coordinator'], 2)} "
-            f"| {_fmt(r.unchanged['entities'], 2)} | {_fmt(r.changed['cpu'], 2)} "
-            f"| {_max(same.changed) + _max(same.reported)} "
-            f"| {_max(one.changed) + _max(one.reported)} "
-            f"| {_fmt(r.setup_s, 3)} | {_fmt(r.memory_mib)} | {_fmt(per_account)} |"
+            f"| {r.accounts} | {_fmt(r.per_account_us('unchanged'), 3)} "
+            f"| {_fmt(r.per_account_us('one_changed'), 3)} "
+            f"| {_fmt(r.per_account_us('share_changed'), 3)} "
+            f"| {_fmt(r.floor_ms * 1000 / r.accounts, 3)} "
+            f"| {_fmt(r.setup_s, 3)} ({_fmt(r.setup_cpu_s, 3)}) "
+            f"| {_fmt(r.setup_s * 1e6 / r.accounts, 0)} "
+            f"| {_fmt(r.memory_mib)} | {_fmt(per_account)} |"
         )
     if ratios:
         lines += [
@@ -463,7 +563,18 @@ def table(results: Sequence[SizeFigures], ratios: dict[str, Any]) -> str:
             f"Per-account cost at N={ratios['to']} / at N={ratios['from']} (1.0 = linear): "
             + ", ".join(
                 f"{name.replace('_', ' ')} {_fmt(ratios[name], 2)}"
-                for name in ("poll_cpu_unchanged", "poll_cpu_changed", "parse", "setup", "memory")
+                for name in (
+                    "poll_cpu_unchanged",
+                    "poll_cpu_one_changed",
+                    "poll_cpu_share_changed",
+                    "floor",
+                    "setup",
+                    "memory",
+                )
+            ),
+            (
+                "Writes: the most in one poll; (!) marks a poll that wrote other than exactly "
+                "the changed balances and the Pods total, or wrote a state again unchanged."
             ),
         ]
     return "\n".join(lines)
@@ -489,7 +600,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--polls",
         type=_positive_int,
-        help=f"polls of each kind (unchanged, one changed) per N (default {DEFAULT_POLLS})",
+        help=f"polls of each kind (nothing, one, a tenth changed) per N (default {DEFAULT_POLLS})",
     )
     parser.add_argument(
         "--api", choices=tuple(API_MODES), default=REMOTE.name, help="the API the integration uses"

@@ -44,8 +44,9 @@ from tools.simulator.state import SYNTHETIC_FIRST_NUMBER, AccountKind, Bank, see
 SEEDED_ACCOUNTS = len(seed_accounts())
 ANCHOR_ID = min(account.id for account in seed_accounts())
 """The entry's unique id: the smallest account id (what the config flow would pick)."""
-HUB_ENTITIES = 6
-"""Entities besides the balances: three totals, last update, API problem, refresh button."""
+HUB_ENTITIES = 5
+"""Enabled entities besides the balances: three totals, API problem, refresh button (the
+last-update sensor is disabled by default)."""
 STATUS_ENTITIES = sum(account.kind is AccountKind.EXTERNAL_ACCOUNT for account in seed_accounts())
 """Balance statuses: the seeded linked accounts have one each, the synthetic Pods none."""
 

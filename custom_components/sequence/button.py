@@ -31,6 +31,10 @@ class SequenceRefreshButton(SequenceEntity, ButtonEntity):
         """Always pressable: a refresh is how a user checks whether Sequence is back."""
         return True
 
+    def _shown_values(self) -> object:
+        """Nothing a poll changes: the state is the time of the last press, written on press."""
+        return None
+
     async def async_press(self) -> None:
         """Poll now, listing accounts afresh; tell the user (translated) when the poll fails."""
         self.coordinator.source.invalidate()

@@ -1,18 +1,26 @@
 """The coordinator: polls Sequence and hands entities a normalized snapshot keyed by account id."""
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
+from .account_changes import (
+    NO_CHANGES,
+    AccountChanges,
+    AccountListeners,
+    AccountTopic,
+    ChangesTopic,
+    diff_accounts,
+)
 from .api import Account, AccountKind, AccountsSnapshot, SequenceError
 from .backoff import FailureBackoff
 from .const import (
@@ -73,6 +81,8 @@ class SequenceData:
     accounts: Mapping[str, Account]
     snapshot: AccountsSnapshot
     """Everything the poll returned, before the options' filter (for options and diagnostics)."""
+    changes: AccountChanges = field(default=NO_CHANGES, compare=False)
+    """Which of ``accounts`` differ from the previous poll's (none on the first poll)."""
 
 
 def default_scan_interval(entry: ConfigEntry) -> timedelta:
@@ -101,8 +111,20 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
         self._backoff = FailureBackoff(interval)
         self._unexpected_responses = 0
         self._kind_changed_while_failing = False
-        self._synced_names: dict[str, str] | None = None
-        """Account names at the last device sync that found every account's device."""
+        self._devices_synced = False
+        """The last device sync found every account's device (so only changes need one)."""
+        self.account_listeners = AccountListeners(
+            self, lambda: self.data.changes if self.data else NO_CHANGES
+        )
+
+    @callback
+    def async_add_listener(
+        self, update_callback: CALLBACK_TYPE, context: object = None
+    ) -> Callable[[], None]:
+        """Listen for updates; with an account's or a sum's topic as context, only to those."""
+        if isinstance(context, AccountTopic | ChangesTopic):
+            return self.account_listeners.async_add(context, update_callback)
+        return super().async_add_listener(update_callback, context)
 
     def async_register_hub(self) -> None:
         """Register the entry's "Sequence" hub device, which account devices link to."""
@@ -202,25 +224,38 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
 
     def _select_accounts(self, snapshot: AccountsSnapshot) -> SequenceData:
         """Keep the accounts the options include (all kinds and all accounts by default)."""
+        previous = self.data
+        if previous is not None and snapshot.accounts is previous.snapshot.accounts:
+            # The client returned the same accounts: nothing to filter again, nothing changed.
+            return SequenceData(accounts=previous.accounts, snapshot=snapshot)
         options = self.config_entry.options
         kinds = {AccountKind(kind) for kind in options.get(CONF_ACCOUNT_KINDS, list(AccountKind))}
         excluded = set(options.get(CONF_EXCLUDED_ACCOUNTS, ()))
-        return SequenceData(
-            accounts={
+        accounts: Mapping[str, Account] = snapshot.accounts  # all of them, by default
+        if excluded or not kinds.issuperset(AccountKind):
+            accounts = {
                 account_id: account
                 for account_id, account in snapshot.accounts.items()
                 if account.kind in kinds and account_id not in excluded
-            },
+            }
+        return SequenceData(
+            accounts=accounts,
             snapshot=snapshot,
+            # Nothing to compare with on the first poll (its entities are made from it).
+            changes=diff_accounts(previous.accounts, accounts) if previous else NO_CHANGES,
         )
 
     def _fire_balance_events(self, new: SequenceData) -> None:
         """Fire an event per real balance change; never on the first poll."""
         if self.data is None or not self.config_entry.options.get(CONF_BALANCE_EVENTS, False):
             return
-        for account_id, account in new.accounts.items():
-            previous = self.data.accounts.get(account_id)
-            if previous is None or previous.balance is None or account.balance is None:
+        for account_id, (previous, account) in new.changes.changed.items():
+            if (
+                previous is None
+                or account is None
+                or previous.balance is None
+                or account.balance is None
+            ):
                 continue
             delta: Decimal = account.balance - previous.balance
             if not delta:
@@ -241,12 +276,11 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
     def _sync_devices(self, data: SequenceData) -> None:
         """Remove devices of accounts that are gone (or excluded); follow renames.
 
-        Runs only after a successful poll, so a failed poll never removes anything. While the
-        accounts and their names stay those of a sync that found every account's device, the
-        registry already matches and is not scanned again (a scan is O(devices) per poll).
+        Runs only after a successful poll, so a failed poll never removes anything. After a sync
+        that found every account's device, the registry is scanned again (O(devices)) only when
+        an account came, went or was renamed.
         """
-        names = {account_id: account.name for account_id, account in data.accounts.items()}
-        if names == self._synced_names:
+        if self._devices_synced and not data.changes.moves_devices():
             return
         registry = dr.async_get(self.hass)
         entry = self.config_entry
@@ -269,4 +303,4 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
             if device.name != account.name:
                 registry.async_update_device(device.id, name=account.name)
         # A device still to be created (its entity is being added) gets checked next poll.
-        self._synced_names = names if found == len(wanted) else None
+        self._devices_synced = found == len(wanted)

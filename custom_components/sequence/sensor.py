@@ -1,12 +1,13 @@
 """Sensors: per account (balance and, on the Platform API, its details), totals, activity."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from homeassistant.components.sensor import (
+    DOMAIN as SENSOR_DOMAIN,
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
@@ -14,9 +15,11 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import PERCENTAGE, EntityCategory
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import slugify
 
+from .account_changes import ChangesTopic, members_topic
 from .activity import ActivitySummary, SequenceActivityCoordinator
 from .api import Account, AccountKind
 from .const import CONF_CREDENTIAL_KIND, KIND_API_KEY
@@ -209,6 +212,8 @@ LAST_UPDATE_DESCRIPTION = SensorEntityDescription(
     translation_key="last_successful_update",
     device_class=SensorDeviceClass.TIMESTAMP,
     entity_category=EntityCategory.DIAGNOSTIC,
+    # Noisy: a new state on every poll, also when nothing else changed.
+    entity_registry_enabled_default=False,
 )
 MONTHLY_INCOMING_DESCRIPTION = SensorEntityDescription(
     key="monthly_incoming", translation_key="monthly_incoming", **MONEY_TOTAL
@@ -245,14 +250,9 @@ async def async_setup_entry(
     async_add_entities(hub)
     known: set[tuple[str, str]] = set()
 
-    @callback
-    def add_account_sensors() -> None:
-        if not coordinator.last_update_success:
-            return
-        accounts = coordinator.data.accounts
-        known.difference_update({key for key in known if key[0] not in accounts})
+    def add_account_sensors(accounts: Iterable[Account]) -> None:
         new: list[SequenceAccountSensor] = []
-        for account in accounts.values():
+        for account in accounts:
             for description in (balance_description(account), BALANCE_STATUS_DESCRIPTION, *details):
                 if (account.id, description.key) in known or not description.exists_fn(account):
                     continue
@@ -261,12 +261,48 @@ async def async_setup_entry(
         if new:
             async_add_entities(new)
 
-    add_account_sensors()
-    entry.async_on_unload(coordinator.async_add_listener(add_account_sensors))
+    @callback
+    def follow_accounts() -> None:
+        """Add the sensors of new accounts (and of details that appeared); forget gone ones."""
+        if not coordinator.last_update_success:
+            return
+        changed = coordinator.data.changes.changed
+        gone = {account_id for account_id, (_, after) in changed.items() if after is None}
+        known.difference_update({key for key in known if key[0] in gone})
+        add_account_sensors(after for _, after in changed.values() if after is not None)
+
+    add_account_sensors(coordinator.data.accounts.values())
+    # The Remote API's accounts have no details: only new and gone accounts matter there.
+    topic = ChangesTopic(
+        (lambda _before, _after: True)
+        if details
+        else (lambda before, after: before is None or after is None)
+    )
+    entry.async_on_unload(coordinator.async_add_listener(follow_accounts, topic))
 
 
-class SequenceAccountSensor(SequenceAccountEntity, SensorEntity):
-    """One value of one Sequence account."""
+class SequenceSensor(SensorEntity):
+    """A sensor whose display precision is stored with its new registry entry.
+
+    Otherwise Home Assistant stores it right after adding the entity: a registry update, which
+    makes the new entity write its state a second time (at setup, once per sensor).
+    """
+
+    def get_initial_entity_options(self) -> er.EntityOptionsType | None:
+        """The options Home Assistant would store, plus the display precision."""
+        options = dict(super().get_initial_entity_options() or {})
+        if (precision := self.suggested_display_precision) is not None:
+            options[SENSOR_DOMAIN] = {"suggested_display_precision": precision}
+        return options or None
+
+
+class SequenceAccountSensor(SequenceAccountEntity, SequenceSensor):
+    """One value of one Sequence account.
+
+    What it shows comes from the account through ``value_fn`` and ``_attributes`` only, which
+    is how an update tells whether a changed account changed it (override ``_attributes``, not
+    ``extra_state_attributes``).
+    """
 
     entity_description: SequenceAccountSensorDescription
 
@@ -287,20 +323,38 @@ class SequenceAccountSensor(SequenceAccountEntity, SensorEntity):
     @property
     def extra_state_attributes(self) -> dict[str, str | None] | None:
         """Non-sensitive facts about the account, on its balance sensor; the status's reason."""
+        return self._attributes(self.account)
+
+    def _attributes(self, account: Account) -> dict[str, str | None] | None:
+        """The attributes shown for ``account``."""
         match self.entity_description.key:
             case "balance":
                 return {
-                    "account_id": self.account.id,
-                    "account_type": self.account.type_name,
-                    "balance_error": self.account.balance_error,
+                    "account_id": account.id,
+                    "account_type": account.type_name,
+                    "balance_error": account.balance_error,
                 }
             case "balance_status":
-                return {"reason": self.account.balance_error}
+                return {"reason": account.balance_error}
         return None
 
+    def _shown_values(self) -> object:
+        """The account itself (no copy kept): what the sensor shows is a function of it."""
+        return self.account
 
-class SequenceTotalSensor(SequenceEntity, SensorEntity):
-    """A sum over the included accounts (Decimal, exact to the cent), computed once per poll."""
+    def _shows_the_same(self, shown: object, key: object) -> bool:
+        """The same account, or one whose value and attributes are those shown."""
+        if not isinstance(shown, Account) or not isinstance(key, Account):
+            return shown is key  # unavailable, or not yet shown
+        value = self.entity_description.value_fn
+        return value(shown) == value(key) and self._attributes(shown) == self._attributes(key)
+
+
+class SequenceTotalSensor(SequenceEntity, SequenceSensor):
+    """A sum over the included accounts (Decimal, exact to the cent).
+
+    Summed again only when one of its accounts changed, came or went (or availability changed).
+    """
 
     entity_description: SequenceTotalDescription
 
@@ -308,7 +362,7 @@ class SequenceTotalSensor(SequenceEntity, SensorEntity):
         self, coordinator: SequenceCoordinator, description: SequenceTotalDescription
     ) -> None:
         """Describe the total, summed from the current data."""
-        super().__init__(coordinator, description)
+        super().__init__(coordinator, description, members_topic(description.member_fn))
         self._summarize()
 
     def _summarize(self) -> None:
@@ -337,7 +391,7 @@ class SequenceTotalSensor(SequenceEntity, SensorEntity):
         super()._handle_coordinator_update()
 
 
-class SequenceLastUpdateSensor(SequenceEntity, SensorEntity):
+class SequenceLastUpdateSensor(SequenceEntity, SequenceSensor):
     """When Sequence last answered successfully; stays available while polls fail."""
 
     @property
@@ -351,7 +405,7 @@ class SequenceLastUpdateSensor(SequenceEntity, SensorEntity):
         return self.coordinator.last_success_at
 
 
-class SequenceActivitySensor(SequenceHubEntity[SequenceActivityCoordinator], SensorEntity):
+class SequenceActivitySensor(SequenceHubEntity[SequenceActivityCoordinator], SequenceSensor):
     """This month's activity on the hub device (Platform API with activity switched on)."""
 
     @property

@@ -184,6 +184,18 @@ async def test_cents_become_exact_decimals(server: Client, fake: FakePlatform) -
     }
 
 
+async def test_unchanged_details_keep_their_models(server: Client, fake: FakePlatform) -> None:
+    for account_id in ("a", "b"):
+        fake.accounts[account_id] = account_detail(account_id, cents=100)
+    client = make_client(server)
+    first = await client.async_get_accounts()
+    fake.accounts["b"] = account_detail("b", cents=101)
+    second = await client.async_get_accounts()
+    assert second.accounts["a"] is first.accounts["a"]
+    assert second.accounts["b"].balance == Decimal("1.01")
+    assert second.field_shapes == first.field_shapes
+
+
 async def test_liability_facts(server: Client, fake: FakePlatform) -> None:
     fake.accounts["card"] = account_detail(
         "card",

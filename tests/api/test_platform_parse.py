@@ -12,11 +12,13 @@ import pytest
 from custom_components.sequence.api.errors import SequenceResponseError
 from custom_components.sequence.api.models import Account, AccountKind, Transfer
 from custom_components.sequence.api.platform_parse import (
+    DetailBatch,
     new_shapes,
     parse_account_detail,
     parse_account_page,
     parse_transfer_page,
 )
+from custom_components.sequence.api.transport import decode_json
 from tests.api.platform_server import account_detail, envelope, summary, transfer
 
 LIABILITY_BALANCE = {
@@ -64,6 +66,50 @@ def test_liability_facts_only_for_liabilities() -> None:
     assert account is not None
     assert account.liability is None
     assert account.balance == Decimal("2450.00")
+
+
+def as_wire(payload: object) -> object:
+    return decode_json(json.dumps(payload).encode())
+
+
+def test_detail_batch_keeps_the_models_of_unchanged_details() -> None:
+    first = DetailBatch({})
+    amex = first.parse(as_wire(envelope(card())))
+    first.parse(as_wire(envelope(card() | {"id": "other"})))
+    second = DetailBatch(first.known)
+    assert second.parse(as_wire(envelope(card()))) is amex
+    changed = card()
+    changed["balance"]["balanceInCents"] = 245001
+    third = DetailBatch(second.known)
+    moved = third.parse(as_wire(envelope(changed)))
+    assert moved == parse_account_detail(envelope(changed))
+    assert moved is not amex
+    assert len(second.known) == 1  # only this poll's details are kept for the next one
+    assert third.shapes["balance.balanceInCents"] == {"number": 1}
+
+
+def test_detail_batch_counts_shapes_of_reused_details() -> None:
+    first = DetailBatch({})
+    first.parse(as_wire(envelope(card())))
+    second = DetailBatch(first.known)
+    second.parse(as_wire(envelope(card())))
+    second.parse(as_wire(envelope(card() | {"id": "x", "balance": None})))
+    assert second.shapes["balance"] == {"object": 1, "null": 1}
+    assert second.shapes["balance.balanceInCents"] == {"number": 1}
+
+
+def test_detail_batch_takes_python_values_that_json_cannot_hold() -> None:
+    batch = DetailBatch({})
+    assert batch.parse(envelope(card() | {"note": 2**70})) == parse_account_detail(envelope(card()))
+    assert batch.known == {}
+
+
+def test_detail_batch_sees_json_types() -> None:
+    """Python says True == 1; a boolean where cents belong is refused, even after a number."""
+    first = DetailBatch({})
+    first.parse(as_wire(envelope(card() | {"savingsTargetInCents": 1})))
+    with pytest.raises(SequenceResponseError, match="savingsTargetInCents is boolean"):
+        DetailBatch(first.known).parse(as_wire(envelope(card() | {"savingsTargetInCents": True})))
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,8 @@ from custom_components.sequence.api import (
     normalize_token,
     parse_accounts_payload,
 )
-from custom_components.sequence.api.transport import parse_retry_after
+from custom_components.sequence.api.remote import AccountsParser
+from custom_components.sequence.api.transport import NOT_JSON, decode_json, parse_retry_after
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -274,6 +275,23 @@ async def test_good_response(make_client: ClientFactory) -> None:
     )
 
 
+async def test_an_unchanged_body_gives_the_previous_snapshot(
+    make_client: ClientFactory, fake: FakeSequence
+) -> None:
+    client = await make_client()
+    first = await client.async_get_accounts()
+    fake.handler = reply(body={**GOOD, "requestId": "another"})
+    assert await client.async_get_accounts() is first
+
+    changed = json.loads(json.dumps(GOOD))
+    changed["data"]["accounts"][0]["balance"]["amountInDollars"] = 412.07
+    fake.handler = reply(body=changed)
+    second = await client.async_get_accounts()
+    assert second.accounts["4410021"].balance == Decimal("412.07")
+    assert second.accounts["4410007"] is first.accounts["4410007"]
+    assert second.accounts["acc-77e1"] is first.accounts["acc-77e1"]
+
+
 async def test_success_logs_no_account_data(
     make_client: ClientFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -284,7 +302,8 @@ async def test_success_logs_no_account_data(
     ours = [r.getMessage() for r in caplog.records if r.name.startswith("custom_components")]
     assert any("answered HTTP 200 in" in message for message in ours)
     assert "Sequence returned 3 accounts" in ours
-    for secret in ("Groceries", "Paycheck", "Visa", "4410021", "acc-77e1", "412", TOKEN):
+    # "412.06", not "412": every logger is read, and a port number may hold "412".
+    for secret in ("Groceries", "Paycheck", "Visa", "4410021", "acc-77e1", "412.06", TOKEN):
         assert secret not in caplog.text
 
 
@@ -785,6 +804,89 @@ def test_parse_fixture() -> None:
     }
 
 
+def wire(payload: object) -> object:
+    """``payload`` as the client sees it: encoded, then decoded."""
+    return decode_json(json.dumps(payload).encode())
+
+
+def test_parser_keeps_the_models_of_unchanged_accounts() -> None:
+    parser = AccountsParser()
+    first = parser.parse(wire(GOOD))
+    assert parser.parse(wire(GOOD)) is first  # nothing changed: the same snapshot
+
+    changed = json.loads(json.dumps(GOOD))
+    changed["data"]["accounts"][1]["name"] = "Salary"
+    second = parser.parse(wire(changed))
+    assert second is not first
+    assert second == parse_accounts_payload(changed)
+    assert second.accounts["4410021"] is first.accounts["4410021"]
+    assert second.accounts["acc-77e1"] is first.accounts["acc-77e1"]
+    assert second.accounts["4410007"].name == "Salary"
+    # Only the previous body counts: the first one's Paycheck is forgotten.
+    assert parser.parse(wire(GOOD)).accounts["4410007"] is not first.accounts["4410007"]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "reason"),
+    [
+        (
+            {"id": "1", "balance": {"amountInDollars": 1}},
+            {"id": "1", "balance": {"amountInDollars": True}},
+            "data.accounts[0].balance.amountInDollars is boolean, not a number",
+        ),
+        (
+            {"id": 1, "balance": {"amountInDollars": 0}},
+            {"id": 1.0, "balance": {"amountInDollars": 0}},
+            "data.accounts[0].id is number, not a string",
+        ),
+        (
+            {"id": "1", "balance": {"amountInDollars": 0}},
+            {"id": "1", "balance": {"amountInDollars": False}},
+            "data.accounts[0].balance.amountInDollars is boolean, not a number",
+        ),
+    ],
+)
+def test_parser_reuse_sees_json_types(before: object, after: object, reason: str) -> None:
+    """Python says True == 1 == 1.0; JSON (and this parser) does not."""
+    parser = AccountsParser()
+    parser.parse(wire(envelope(before)))
+    with pytest.raises(SequenceResponseError) as info:
+        parser.parse(wire(envelope(after)))
+    assert str(info.value) == f"invalid accounts response: {reason}"
+
+
+def test_parser_counts_shapes_of_reused_accounts() -> None:
+    parser = AccountsParser()
+    parser.parse(wire(GOOD))
+    grown = json.loads(json.dumps(GOOD))
+    grown["data"]["accounts"].append({"id": "x", "name": None, "balance": None})
+    assert parser.parse(wire(grown)).field_shapes == {
+        "id": {"string": 4},
+        "name": {"string": 3, "null": 1},
+        "type": {"string": 3, "missing": 1},
+        "balance": {"object": 3, "null": 1},
+        "balance.amountInDollars": {"number": 2, "null": 1},
+        "balance.error": {"null": 2, "string": 1},
+    }
+
+
+def test_parser_takes_python_values_that_json_cannot_hold() -> None:
+    """Callers with Python data (not decoded JSON) still get a parse, just no reuse."""
+    parser = AccountsParser()
+    payload = envelope({"id": "1", "note": 2**70})
+    first = parser.parse(payload)
+    second = parser.parse(payload)
+    assert second == first
+    assert second is not first
+
+
+def test_parser_refuses_a_repeated_account_it_knows() -> None:
+    parser = AccountsParser()
+    parser.parse(wire(envelope({"id": "1"})))
+    with pytest.raises(SequenceResponseError, match=r"accounts\[1\].id repeats"):
+        parser.parse(wire(envelope({"id": "1"}, {"id": "1"})))
+
+
 def test_parse_keeps_api_order() -> None:
     snapshot = parse_accounts_payload(envelope({"id": "b"}, {"id": "a"}, {"id": "c"}))
     assert list(snapshot.accounts) == ["b", "a", "c"]
@@ -1058,3 +1160,26 @@ def test_parse_any_json(payload: object) -> None:
 @given(envelopes)
 def test_parse_any_envelope(payload: object) -> None:
     check_parse(payload)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(accounts, min_size=1, max_size=6), st.data())
+def test_parser_gives_what_a_fresh_parse_gives(pool: list[object], data: st.DataObject) -> None:
+    """Whatever the previous bodies were, reusing models never changes a parse's outcome."""
+    parser = AccountsParser()
+    for _ in range(4):
+        chosen = data.draw(st.lists(st.sampled_from(pool), max_size=5))
+        payload = wire(envelope(*chosen))
+        if payload is NOT_JSON:  # an infinity
+            continue
+        try:
+            expected: AccountsSnapshot | str = parse_accounts_payload(payload)
+        except SequenceResponseError as err:
+            expected = str(err)
+        try:
+            got: AccountsSnapshot | str = parser.parse(payload)
+        except SequenceResponseError as err:
+            got = str(err)
+        assert got == expected

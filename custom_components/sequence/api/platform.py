@@ -48,8 +48,7 @@ from .limiter import RequestBudget
 from .models import Account, AccountsSnapshot, Permission, PermissionCheck, Transfer
 from .platform_parse import (
     FIELD_PATHS,
-    Shapes,
-    new_shapes,
+    DetailBatch,
     parse_account_detail,
     parse_account_page,
     parse_page,
@@ -135,6 +134,7 @@ class SequencePlatformClient:
         "_api_key",
         "_base_url",
         "_budget",
+        "_details",
         "_max_response_bytes",
         "_request_timeout",
         "_session",
@@ -168,6 +168,8 @@ class SequencePlatformClient:
         self._budget = budget or RequestBudget()
         self._request_timeout = request_timeout
         self._max_response_bytes = max_response_bytes
+        self._details: DetailBatch | None = None
+        """The last complete poll's details, reused where Sequence sent the same data."""
 
     def __repr__(self) -> str:
         """Show the base URL only."""
@@ -213,8 +215,10 @@ class SequencePlatformClient:
             ids = [account.id for account in await self.async_list_accounts()]
         else:
             ids = list(dict.fromkeys(account_ids))
-        shapes = new_shapes()
-        details = await _gather_all(self._async_detail(account_id, shapes) for account_id in ids)
+        batch = DetailBatch(self._details.known if self._details else {})
+        details = await _gather_all(self._async_detail(account_id, batch) for account_id in ids)
+        self._details = batch
+        shapes = batch.shapes
         accounts = {account.id: account for account in details if account is not None}
         _LOGGER.debug("Sequence returned %d of %d accounts", len(accounts), len(ids))
         return AccountsSnapshot(
@@ -299,16 +303,16 @@ class SequencePlatformClient:
             return None
         return parse(payload, 1)[0]
 
-    async def _async_detail(self, account_id: str, shapes: Shapes | None) -> Account | None:
+    async def _async_detail(self, account_id: str, batch: DetailBatch | None) -> Account | None:
         """The account's detail; None when it is deleted or gone (404)."""
         path = f"/accounts/{quote(account_id, safe='')}"
         try:
             payload = await self._request("GET /accounts/{id}", path)
         except SequenceNotFoundError:
-            if shapes is None:
+            if batch is None:
                 raise
             return None
-        account = parse_account_detail(payload, shapes)
+        account = parse_account_detail(payload) if batch is None else batch.parse(payload)
         if account is not None and account.id != account_id:
             msg = "unexpected Platform API response: data.id is not the account asked for"
             raise SequenceResponseError(msg)

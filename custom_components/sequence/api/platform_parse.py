@@ -1,7 +1,7 @@
 """Strict parsing of Platform API v1 bodies into the shared models.
 
-The input is what ``json.loads`` returns. The envelope is checked exactly (``{"data": ...,
-"requestId": str}``; lists ``{"items": [...], "pagination": {"page", "pageSize",
+The input is what :func:`.transport.decode_json` returns. The envelope is checked exactly
+(``{"data": ..., "requestId": str}``; lists ``{"items": [...], "pagination": {"page", "pageSize",
 "hasNextPage"}}``); inside an object, a documented field that is absent counts as null (Sequence's
 own examples leave some out), but a field of the wrong JSON type, a bad date or an absurd amount
 raises :class:`~.errors.SequenceResponseError` naming the field's path, never its value.
@@ -15,6 +15,7 @@ are dropped with the rest of the decoded body and appear in no model, message or
 """
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -32,7 +33,7 @@ from .models import (
     cents_to_dollars,
     readable_balance_error,
 )
-from .transport import MISSING, json_type
+from .transport import MISSING, json_type, wire_key
 
 PLATFORM_KINDS: Final = {
     "POD": AccountKind.POD,
@@ -64,6 +65,8 @@ FIELD_PATHS: Final = (
 """The wire fields of an account detail counted in ``AccountsSnapshot.field_shapes``."""
 
 type Shapes = dict[str, Counter[str]]
+type ShapeSignature = tuple[str | None, ...]
+"""The JSON types of one account's ``FIELD_PATHS`` (None where a path is not counted)."""
 type JsonObject = dict[str, object]
 
 _DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -129,6 +132,38 @@ def parse_account_detail(payload: object, shapes: Shapes | None = None) -> Accou
     return parse_account(unwrap(payload), "data", shapes, detail=True)
 
 
+class DetailBatch:
+    """The account details of one poll, parsed with what the previous complete poll parsed.
+
+    A detail whose ``data`` is the same as in that poll (by :func:`.transport.wire_key`: the
+    same JSON, types included) keeps its previous model, so a poll where nothing changed makes
+    no new ``Decimal`` or ``Account``.
+    """
+
+    __slots__ = ("known", "previous", "shapes")
+
+    def __init__(self, previous: Mapping[bytes, tuple[Account | None, ShapeSignature]]) -> None:
+        """Start a poll that may reuse ``previous``; its JSON types are counted in ``shapes``."""
+        self.previous = previous
+        self.known: dict[bytes, tuple[Account | None, ShapeSignature]] = {}
+        self.shapes = new_shapes()
+
+    def parse(self, payload: object) -> Account | None:
+        """As :func:`parse_account_detail`, counting the detail's JSON types in ``shapes``."""
+        data = unwrap(payload)
+        key = wire_key(data)
+        parsed = None if key is None else self.previous.get(key)
+        if parsed is None:
+            detail = _object(data, "data")
+            parsed = parse_account(detail, "data", detail=True), _shape_signature(detail)
+        if key is not None:
+            self.known[key] = parsed
+        for path, kind in zip(FIELD_PATHS, parsed[1], strict=True):
+            if kind is not None:
+                self.shapes[path][kind] += 1
+        return parsed[0]
+
+
 def parse_account(
     raw: object, where: str, shapes: Shapes | None = None, *, detail: bool = False
 ) -> Account | None:
@@ -138,7 +173,9 @@ def parse_account(
     """
     account = _object(raw, where)
     if shapes is not None:
-        _count_shapes(account, shapes)
+        for path, kind in zip(FIELD_PATHS, _shape_signature(account), strict=True):
+            if kind is not None:
+                shapes[path][kind] += 1
     account_id = _string(account.get("id", MISSING), f"{where}.id")
     type_name = _string(account.get("type", MISSING), f"{where}.type")
     name = _optional_string(account.get("name", MISSING), f"{where}.name")
@@ -209,16 +246,20 @@ def _with_balance(summary: Account, account: JsonObject, where: str) -> Account:
     )
 
 
-def _count_shapes(account: JsonObject, shapes: Shapes) -> None:
+def _shape_signature(account: JsonObject) -> ShapeSignature:
+    """``balance.*`` paths count only when the balance is an object."""
     balance = account.get("balance", MISSING)
+    signature: list[str | None] = []
     for path in FIELD_PATHS:
         if path.startswith("balance."):
             if not isinstance(balance, dict):
+                signature.append(None)
                 continue
             value = balance.get(path.removeprefix("balance."), MISSING)
         else:
             value = account.get(path, MISSING)
-        shapes[path][json_type(value)] += 1
+        signature.append(json_type(value))
+    return tuple(signature)
 
 
 def parse_transfer_page(payload: object, page: int) -> tuple[list[Transfer], bool]:

@@ -21,7 +21,7 @@ import logging
 import math
 import re
 import time
-from typing import Final, NoReturn
+from typing import Final, NoReturn, cast
 
 import aiohttp
 
@@ -44,6 +44,7 @@ from .transport import (
     normalize_credential,
     parse_retry_after,
     read_capped,
+    wire_key,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def normalize_token(raw: str) -> str:
 def parse_accounts_payload(payload: object) -> AccountsSnapshot:
     """Turn a decoded ``POST /accounts`` body into an :class:`AccountsSnapshot`.
 
-    ``payload`` is what ``json.loads`` returns with its defaults, so JSON numbers arrive as
+    ``payload`` is what :func:`.transport.decode_json` returns, so JSON numbers arrive as
     ``int`` or ``float``. A float is converted to ``Decimal`` once, through its shortest
     round-tripping text (``Decimal(repr(value))``): the JSON ``412.06`` becomes exactly
     ``Decimal("412.06")``, never the binary neighbour ``412.05999...``, and is then rounded to
@@ -110,6 +111,79 @@ def parse_accounts_payload(payload: object) -> AccountsSnapshot:
     ``"number"``, ``"null"``, ``"missing"``, ...); the ``balance.*`` paths are counted only for
     accounts whose ``balance`` is an object.
     """
+    return _parse_in_order(_raw_accounts(payload))
+
+
+type ShapeSignature = tuple[str | None, ...]
+"""The JSON types of one account's ``FIELD_PATHS`` (None where a path is not counted)."""
+
+
+class AccountsParser:
+    """Parses successive ``POST /accounts`` bodies, as :func:`parse_accounts_payload` does.
+
+    An account whose wire data is the same as in the previous body keeps its previous model (no
+    new ``Decimal``, no new ``Account``), and a body whose accounts are all the same returns the
+    previous snapshot itself, so that a poll where nothing changed costs little more than
+    decoding the body. "The same" is judged by :func:`.transport.wire_key` (canonical JSON, types
+    included), so a reused model is exactly what parsing again would give.
+    """
+
+    __slots__ = ("_known", "_snapshot", "_wire")
+
+    def __init__(self) -> None:
+        """Start with nothing known."""
+        self._wire: bytes | None = None
+        self._known: dict[bytes, tuple[Account, ShapeSignature]] = {}
+        self._snapshot: AccountsSnapshot | None = None
+
+    def parse(self, payload: object) -> AccountsSnapshot:
+        """The snapshot of a decoded body (see :func:`parse_accounts_payload`)."""
+        raw_accounts = _raw_accounts(payload)
+        wire = wire_key(raw_accounts)
+        if wire is None:  # not decoded JSON: nothing to compare, parse it all
+            return _parse_in_order(raw_accounts)
+        if wire == self._wire and self._snapshot is not None:
+            return self._snapshot
+        # The list has a key, so each account has one.
+        keys = cast("list[bytes]", [wire_key(raw) for raw in raw_accounts])
+        previous = self._known
+        try:
+            parsed = [
+                previous.get(key) or _parse_account(raw, f"data.accounts[{index}]")
+                for index, (key, raw) in enumerate(zip(keys, raw_accounts, strict=True))
+            ]
+        except SequenceResponseError:
+            parsed = []  # the first error in the API's order is raised below
+        accounts = {account.id: account for account, _ in parsed}
+        if len(accounts) != len(raw_accounts):  # an error, or an id repeated
+            return _parse_in_order(raw_accounts)  # raises what parsing in order meets first
+        snapshot = AccountsSnapshot(
+            accounts=accounts,
+            field_shapes=_field_shapes(Counter(signature for _, signature in parsed)),
+        )
+        self._wire, self._known, self._snapshot = (
+            wire,
+            dict(zip(keys, parsed, strict=True)),
+            snapshot,
+        )
+        return snapshot
+
+
+def _parse_in_order(raw_accounts: list[object]) -> AccountsSnapshot:
+    """Parse every account in the API's order, raising the first problem met."""
+    signatures: Counter[ShapeSignature] = Counter()
+    accounts: dict[str, Account] = {}
+    for index, raw in enumerate(raw_accounts):
+        account, signature = _parse_account(raw, f"data.accounts[{index}]")
+        if account.id in accounts:
+            _shape_error(f"data.accounts[{index}].id repeats an earlier account's id")
+        accounts[account.id] = account
+        signatures[signature] += 1
+    return AccountsSnapshot(accounts=accounts, field_shapes=_field_shapes(signatures))
+
+
+def _raw_accounts(payload: object) -> list[object]:
+    """``data.accounts`` of a body whose envelope is the documented one."""
     if not isinstance(payload, dict):
         _shape_error(f"the response is {json_type(payload)}, not an object")
     if "data" not in payload:
@@ -127,18 +201,16 @@ def parse_accounts_payload(payload: object) -> AccountsSnapshot:
     errors = data.get("errors")
     if errors is not None and not isinstance(errors, list):
         _shape_error(f"data.errors is {json_type(errors)}, not an array")
+    return raw_accounts
 
+
+def _field_shapes(signatures: Counter[ShapeSignature]) -> dict[str, dict[str, int]]:
     shapes: dict[str, Counter[str]] = {path: Counter() for path in FIELD_PATHS}
-    accounts: dict[str, Account] = {}
-    for index, raw in enumerate(raw_accounts):
-        where = f"data.accounts[{index}]"
-        account = _parse_account(raw, where, shapes)
-        if account.id in accounts:
-            _shape_error(f"{where}.id repeats an earlier account's id")
-        accounts[account.id] = account
-    return AccountsSnapshot(
-        accounts=accounts, field_shapes={path: dict(shapes[path]) for path in FIELD_PATHS}
-    )
+    for signature, count in signatures.items():
+        for path, kind in zip(FIELD_PATHS, signature, strict=True):
+            if kind is not None:
+                shapes[path][kind] += count
+    return {path: dict(shapes[path]) for path in FIELD_PATHS}
 
 
 class SequenceRemoteClient:
@@ -147,7 +219,14 @@ class SequenceRemoteClient:
     Takes the caller's shared ``aiohttp.ClientSession`` and never closes it.
     """
 
-    __slots__ = ("_base_url", "_max_response_bytes", "_request_timeout", "_session", "_token")
+    __slots__ = (
+        "_base_url",
+        "_max_response_bytes",
+        "_parser",
+        "_request_timeout",
+        "_session",
+        "_token",
+    )
 
     def __init__(
         self,
@@ -175,6 +254,7 @@ class SequenceRemoteClient:
         self._base_url = base_url
         self._request_timeout = request_timeout
         self._max_response_bytes = max_response_bytes
+        self._parser = AccountsParser()
 
     def __repr__(self) -> str:
         """Show the base URL only."""
@@ -195,7 +275,7 @@ class SequenceRemoteClient:
         _raise_for_status(status, retry_after, payload)
         if payload is NOT_JSON:
             raise SequenceResponseError(describe_non_json(body))
-        snapshot = parse_accounts_payload(payload)
+        snapshot = self._parser.parse(payload)
         _LOGGER.debug("Sequence returned %d accounts", len(snapshot.accounts))
         return snapshot
 
@@ -282,25 +362,17 @@ def _shape_error(reason: str) -> NoReturn:
     raise SequenceResponseError(msg)
 
 
-def _parse_account(raw: object, where: str, shapes: dict[str, Counter[str]]) -> Account:
+def _parse_account(raw: object, where: str) -> tuple[Account, ShapeSignature]:
     if not isinstance(raw, dict):
         _shape_error(f"{where} is {json_type(raw)}, not an object")
     raw_id = raw.get("id", MISSING)
     raw_name = raw.get("name", MISSING)
     raw_type = raw.get("type", MISSING)
     raw_balance = raw.get("balance", MISSING)
-    for path, value in (
-        ("id", raw_id),
-        ("name", raw_name),
-        ("type", raw_type),
-        ("balance", raw_balance),
-    ):
-        shapes[path][json_type(value)] += 1
-
     account_id = _parse_id(raw_id, f"{where}.id")
     kind, type_name = _parse_type(raw_type, f"{where}.type")
-    balance, balance_error = _parse_balance(raw_balance, f"{where}.balance", shapes)
-    return Account(
+    balance, balance_error, balance_shapes = _parse_balance(raw_balance, f"{where}.balance")
+    account = Account(
         id=account_id,
         name=_parse_name(raw_name, f"{where}.name") or f"Account {account_id}",
         kind=kind,
@@ -308,6 +380,8 @@ def _parse_account(raw: object, where: str, shapes: dict[str, Counter[str]]) -> 
         balance=balance,
         balance_error=balance_error,
     )
+    shapes = (json_type(raw_id), json_type(raw_name), json_type(raw_type), json_type(raw_balance))
+    return account, shapes + balance_shapes
 
 
 def _parse_id(value: object, where: str) -> str:
@@ -342,19 +416,19 @@ def _parse_type(value: object, where: str) -> tuple[AccountKind, str]:
 
 
 def _parse_balance(
-    value: object, where: str, shapes: dict[str, Counter[str]]
-) -> tuple[Decimal | None, str | None]:
+    value: object, where: str
+) -> tuple[Decimal | None, str | None, tuple[str | None, str | None]]:
+    """Amount, error text, and their JSON types (counted only when the balance is an object)."""
     if value is None or value is MISSING:
-        return None, None
+        return None, None, (None, None)
     if not isinstance(value, dict):
         _shape_error(f"{where} is {json_type(value)}, not an object")
     amount = value.get("amountInDollars", MISSING)
     error = value.get("error", MISSING)
-    shapes["balance.amountInDollars"][json_type(amount)] += 1
-    shapes["balance.error"][json_type(error)] += 1
     return (
         _parse_dollars(amount, f"{where}.amountInDollars"),
         readable_balance_error(_optional_string(error, f"{where}.error")),
+        (json_type(amount), json_type(error)),
     )
 
 

@@ -1,15 +1,18 @@
 """HTTP plumbing the API clients share: secrets, capped bodies, strict JSON, ``Retry-After``.
 
 Nothing here puts a credential, a header or response text into a message.
+
+JSON is decoded by orjson, the library Home Assistant itself uses (and requires, so the
+integration declares nothing): it is several times faster than ``json`` and stricter.
 """
 
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-import json
 import re
 from typing import Final, NoReturn
 
 import aiohttp
+import orjson
 
 from .errors import SequenceResponseError
 
@@ -92,19 +95,34 @@ def _too_large(limit: int) -> NoReturn:
     raise SequenceResponseError(msg)
 
 
-def _reject_constant(name: str) -> NoReturn:
-    """Refuse ``NaN`` and ``Infinity``, which Python's json module accepts by default."""
-    msg = f"{name} is not JSON"
-    raise ValueError(msg)
-
-
 def decode_json(body: bytes) -> object:
-    """The decoded body, or ``NOT_JSON`` (also for NaN, infinities and absurd nesting)."""
+    """The decoded body, or ``NOT_JSON``.
+
+    Not JSON to this function (orjson refuses all of it): ``NaN``, ``Infinity`` and numbers too
+    large for a double; invalid UTF-8, lone surrogates, a byte-order mark, UTF-16 and UTF-32
+    (JSON on the wire is UTF-8 without a BOM); nesting deeper than 1,024 levels. Integers beyond
+    64 bits decode as floats, which the parsers refuse wherever a string or an integer belongs.
+    """
     try:
-        payload: object = json.loads(body, parse_constant=_reject_constant)
-    except ValueError, RecursionError:
+        payload: object = orjson.loads(body)
+    except orjson.JSONDecodeError:
         return NOT_JSON
     return payload
+
+
+def wire_key(value: object) -> bytes | None:
+    """A decoded value as canonical JSON bytes, or None when it has none.
+
+    Equal keys mean equal JSON, types included (``true``, ``1`` and ``1.0`` differ, where
+    Python's ``==`` says they are equal), so a value whose key did not change parses to what it
+    parsed to before. Meant for what :func:`decode_json` returns (which always has a key).
+    """
+    try:
+        wire = orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return None
+    # orjson's bytes keep its 1 KiB (or larger) buffer: an exact copy is kept instead.
+    return memoryview(wire).tobytes()
 
 
 def describe_non_json(body: bytes) -> str:
@@ -145,7 +163,7 @@ _JSON_TYPE_OF_CLASS: Final[dict[type, str]] = {
     list: "array",
     dict: "object",
 }
-"""What ``json.loads`` returns, by exact class: one lookup instead of a chain of isinstance."""
+"""What :func:`decode_json` returns, by exact class: one lookup instead of a chain of isinstance."""
 
 
 def json_type(value: object) -> str:
