@@ -61,7 +61,8 @@ def texts_of(keys: set[str]) -> set[str]:
 def test_exception_and_error_keys() -> None:
     """Every error kind has a toast, a form error and a state text, for each credential."""
     kinds = set(ERROR_KINDS)
-    assert texts_of(kinds) | {PERMISSION_NOT_GRANTED} == set(STRINGS["exceptions"])
+    named = set(re.findall(r'Refusal\(\s*"(\w+)"', SOURCE))
+    assert texts_of(kinds) | {PERMISSION_NOT_GRANTED} | named == set(STRINGS["exceptions"])
     assert texts_of(kinds) <= set(STRINGS["config"]["error"])
     for kind, description in API_PROBLEM_DESCRIPTIONS.items():
         assert description.translation_key == f"api_problem_{kind}"
