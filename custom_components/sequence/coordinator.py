@@ -38,13 +38,16 @@ from .texts import credential_kind
 
 if TYPE_CHECKING:
     from .activity import SequenceActivityCoordinator
+    from .guard import MoneyGuard
 
 
 @dataclass(slots=True)
 class SequenceRuntimeData:
-    """What a loaded entry holds: the accounts coordinator, and activity when switched on."""
+    """What a loaded entry holds: the accounts, the money guard, and activity when switched on."""
 
     coordinator: SequenceCoordinator
+    money: MoneyGuard
+    """The gate of the entry's rule runs and transfers, with its ledger and audit trail."""
     activity: SequenceActivityCoordinator | None = None
 
 
