@@ -8,6 +8,7 @@ from typing import Any
 from unittest.mock import AsyncMock, MagicMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigSubentryDataWithId
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -27,9 +28,21 @@ from custom_components.sequence.const import (
     CONF_API_TOKEN,
     CONF_BASE_URL,
     CONF_CREDENTIAL_KIND,
+    CONF_DESCRIPTION,
+    CONF_DESTINATION,
+    CONF_MAX_PER_DAY_CENTS,
+    CONF_MAX_PER_TRANSFER_CENTS,
+    CONF_MAX_RUNS_PER_DAY,
+    CONF_MIN_INTERVAL_MINUTES,
+    CONF_RULE_ID,
+    CONF_SECRET,
+    CONF_SOURCE,
+    CONF_TRIGGER_URL,
     DOMAIN,
     KIND_ACCESS_TOKEN,
     KIND_API_KEY,
+    SUBENTRY_ROUTE,
+    SUBENTRY_RULE,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -39,6 +52,14 @@ ANCHOR_ID = "4410007"
 API_KEY = "sk_test_fake_key"  # an obvious fake Platform API key
 PLATFORM_ANCHOR_ID = "0b1e8c6a-1111-4c1b-9f7e-000000000001"
 START = "2026-11-21T12:00:00+00:00"  # the smallest account id in fixtures/accounts.json
+RULE_SECRET = "rule-secret-5d0c9a77"  # an obvious fake Remote API rule secret
+REMOTE_RULE_ID = "ru_12345"
+TRIGGER_URL = f"{BASE_URL}/remote-api/rules/{REMOTE_RULE_ID}/trigger"
+PLATFORM_RULE_ID = "7c0f3a52-2222-4c1b-9f7e-00000000000a"
+RULE_SUBENTRY_ID = "01JSEQUENCERULESUBENTRY001"
+ROUTE_SUBENTRY_ID = "01JSEQUENCEROUTESUBENTRY01"
+PAYCHECK_ID = "0b1e8c6a-1111-4c1b-9f7e-000000000003"  # fixtures/platform_accounts.json
+EMERGENCY_FUND_ID = "0b1e8c6a-1111-4c1b-9f7e-000000000002"
 
 
 def load_payload(name: str = "accounts.json") -> Any:
@@ -65,7 +86,63 @@ FAKE_SECRETS = (
     "soak-token-a-91d7e2",  # tools/soak.py
     "soak-token-b-4c08f6",
     "bench-token-0c41",  # tools/benchmark.py
+    RULE_SECRET,
 )
+
+
+def remote_rule_subentry(
+    *, subentry_id: str = RULE_SUBENTRY_ID, title: str = "Round-ups", max_runs: int = 3
+) -> ConfigSubentryDataWithId:
+    """A Remote API rule as the subentry flow stores it (trigger URL and secret included)."""
+    return ConfigSubentryDataWithId(
+        subentry_id=subentry_id,
+        subentry_type=SUBENTRY_RULE,
+        title=title,
+        unique_id=REMOTE_RULE_ID,
+        data={
+            CONF_RULE_ID: REMOTE_RULE_ID,
+            CONF_TRIGGER_URL: TRIGGER_URL,
+            CONF_SECRET: RULE_SECRET,
+            CONF_MIN_INTERVAL_MINUTES: 5,
+            CONF_MAX_RUNS_PER_DAY: max_runs,
+        },
+    )
+
+
+def platform_rule_subentry(
+    *, subentry_id: str = RULE_SUBENTRY_ID, title: str = "Payday split", max_runs: int = 3
+) -> ConfigSubentryDataWithId:
+    """A Platform API rule as the subentry flow stores it."""
+    return ConfigSubentryDataWithId(
+        subentry_id=subentry_id,
+        subentry_type=SUBENTRY_RULE,
+        title=title,
+        unique_id=PLATFORM_RULE_ID,
+        data={
+            CONF_RULE_ID: PLATFORM_RULE_ID,
+            CONF_MIN_INTERVAL_MINUTES: 5,
+            CONF_MAX_RUNS_PER_DAY: max_runs,
+        },
+    )
+
+
+def route_subentry(
+    *, subentry_id: str = ROUTE_SUBENTRY_ID, max_per_transfer: int = 5000, max_per_day: int = 20000
+) -> ConfigSubentryDataWithId:
+    """A transfer route from Paycheck to Emergency Fund, limits in cents."""
+    return ConfigSubentryDataWithId(
+        subentry_id=subentry_id,
+        subentry_type=SUBENTRY_ROUTE,
+        title="Paycheck → Emergency Fund",
+        unique_id=f"{PAYCHECK_ID}:{EMERGENCY_FUND_ID}",
+        data={
+            CONF_SOURCE: PAYCHECK_ID,
+            CONF_DESTINATION: EMERGENCY_FUND_ID,
+            CONF_MAX_PER_TRANSFER_CENTS: max_per_transfer,
+            CONF_MAX_PER_DAY_CENTS: max_per_day,
+            CONF_DESCRIPTION: "Savings",
+        },
+    )
 
 
 def load_platform_accounts() -> tuple[Account, ...]:

@@ -244,6 +244,9 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
     def _sync_devices(self, data: SequenceData) -> None:
         """Remove devices of accounts that are gone (or excluded); follow renames.
 
+        Only account devices: the hub and the devices of the entry's subentries (rules,
+        transfer routes) are not the accounts' to remove or rename.
+
         Runs only after a successful poll, so a failed poll never removes anything. While the
         accounts and their names stay those of a sync that found every account's device, the
         registry already matches and is not scanned again (a scan is O(devices) per poll).
@@ -260,6 +263,8 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
         hub = hub_device_identifier(entry)
         found = 0
         for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+            if device.config_subentry_id is not None:
+                continue
             identifier = next((ident for ident in device.identifiers if ident[0] == DOMAIN), None)
             if identifier is None or identifier == hub:
                 continue
