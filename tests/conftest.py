@@ -10,6 +10,7 @@ from unittest.mock import AsyncMock, MagicMock, patch
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigSubentryDataWithId
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
@@ -23,6 +24,7 @@ from custom_components.sequence.api import (
     Transfer,
     parse_accounts_payload,
 )
+from custom_components.sequence.api.models import RuleSummary
 from custom_components.sequence.api.platform_parse import parse_account_detail, parse_transfer
 from custom_components.sequence.const import (
     CONF_API_TOKEN,
@@ -41,9 +43,11 @@ from custom_components.sequence.const import (
     DOMAIN,
     KIND_ACCESS_TOKEN,
     KIND_API_KEY,
+    LOGGER,
     SUBENTRY_ROUTE,
     SUBENTRY_RULE,
 )
+from custom_components.sequence.coordinator import SequenceRuntimeData
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TOKEN = "tok-test-7f3a"  # an obvious fake
@@ -195,17 +199,7 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 @pytest.fixture
 def mock_config_entry() -> MockConfigEntry:
     """A config entry as the user flow creates it from fixtures/accounts.json."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Sequence",
-        unique_id=ANCHOR_ID,
-        data={
-            CONF_API_TOKEN: TOKEN,
-            CONF_BASE_URL: BASE_URL,
-            CONF_CREDENTIAL_KIND: KIND_ACCESS_TOKEN,
-        },
-        entry_id="01JSEQUENCETESTENTRY0000001",
-    )
+    return token_entry_with()
 
 
 @pytest.fixture
@@ -267,16 +261,38 @@ def mock_platform_client() -> Generator[MagicMock]:
         yield client
 
 
-@pytest.fixture
-def platform_config_entry() -> MockConfigEntry:
-    """A config entry as the user flow creates it from a Platform API key."""
+def token_entry_with(*subentries: ConfigSubentryDataWithId) -> MockConfigEntry:
+    """``mock_config_entry`` (an access token) with subentries."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Sequence",
+        unique_id=ANCHOR_ID,
+        data={
+            CONF_API_TOKEN: TOKEN,
+            CONF_BASE_URL: BASE_URL,
+            CONF_CREDENTIAL_KIND: KIND_ACCESS_TOKEN,
+        },
+        entry_id="01JSEQUENCETESTENTRY0000001",
+        subentries_data=list(subentries),
+    )
+
+
+def api_key_entry_with(*subentries: ConfigSubentryDataWithId) -> MockConfigEntry:
+    """``platform_config_entry`` (an API key) with subentries."""
     return MockConfigEntry(
         domain=DOMAIN,
         title="Sequence (API key)",
         unique_id=PLATFORM_ANCHOR_ID,
         data={CONF_API_TOKEN: API_KEY, CONF_BASE_URL: BASE_URL, CONF_CREDENTIAL_KIND: KIND_API_KEY},
         entry_id="01JSEQUENCETESTENTRYPLATFORM",
+        subentries_data=list(subentries),
     )
+
+
+@pytest.fixture
+def platform_config_entry() -> MockConfigEntry:
+    """A config entry as the user flow creates it from a Platform API key."""
+    return api_key_entry_with()
 
 
 @pytest.fixture
@@ -291,3 +307,44 @@ async def init_platform(
     await hass.config_entries.async_setup(platform_config_entry.entry_id)
     await hass.async_block_till_done()
     return platform_config_entry
+
+
+type RuleCatalog = DataUpdateCoordinator[dict[str, RuleSummary]]
+
+
+def rule_summary(*, enabled: bool = True, deleted: bool = False) -> RuleSummary:
+    """The Platform rule of ``platform_rule_subentry`` as ``GET /rules`` lists it."""
+    return RuleSummary(
+        id=PLATFORM_RULE_ID, name="Payday split", enabled=enabled, supported=True, deleted=deleted
+    )
+
+
+@pytest.fixture
+def rule_listing() -> AsyncMock:
+    """What the rule catalogs of ``rule_catalogs`` list at each refresh."""
+    return AsyncMock(return_value={PLATFORM_RULE_ID: rule_summary()})
+
+
+@pytest.fixture
+def rule_catalogs(hass: HomeAssistant, rule_listing: AsyncMock) -> Generator[list[RuleCatalog]]:
+    """Give every entry set up a rule catalog (as an API key with READ_RULES has), not refreshed.
+
+    A stand-in with the read interface the entities use (a coordinator of rule summaries by
+    id) for the rule catalog coordinator built beside the actions.
+    """
+    made: list[RuleCatalog] = []
+
+    def runtime(**kwargs: Any) -> SequenceRuntimeData:
+        catalog: RuleCatalog = DataUpdateCoordinator(
+            hass,
+            LOGGER,
+            config_entry=None,
+            name="rules",
+            update_method=rule_listing,
+            request_refresh_debouncer=None,
+        )
+        made.append(catalog)
+        return SequenceRuntimeData(**kwargs, rule_catalog=catalog)
+
+    with patch("custom_components.sequence.SequenceRuntimeData", side_effect=runtime):
+        yield made

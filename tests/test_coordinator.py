@@ -33,7 +33,13 @@ from custom_components.sequence.const import (
 )
 from custom_components.sequence.coordinator import UNEXPECTED_RESPONSE_ISSUE_THRESHOLD
 
-from .conftest import ANCHOR_ID, RULE_SUBENTRY_ID, load_payload, remote_rule_subentry
+from .conftest import (
+    ANCHOR_ID,
+    RULE_SUBENTRY_ID,
+    load_payload,
+    remote_rule_subentry,
+    token_entry_with,
+)
 
 GROCERIES = "sensor.sequence_groceries_balance"
 PLATFORM_GROCERIES = GROCERIES  # the Platform fixture names it the same
@@ -152,19 +158,12 @@ async def test_new_removed_and_renamed_accounts(
 
 async def test_the_sweep_leaves_the_devices_of_subentries_alone(
     hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
     mock_sequence_client: MagicMock,
     frozen_start: FrozenDateTimeFactory,
     device_registry: dr.DeviceRegistry,
 ) -> None:
     """A rule's (or route's) device is not an account's: no poll removes or renames it."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=mock_config_entry.title,
-        unique_id=mock_config_entry.unique_id,
-        data=dict(mock_config_entry.data),
-        subentries_data=[remote_rule_subentry()],
-    )
+    entry = token_entry_with(remote_rule_subentry())
     entry.add_to_hass(hass)
     identifier = (DOMAIN, f"{ANCHOR_ID}:rule:{RULE_SUBENTRY_ID}")
     device_registry.async_get_or_create(

@@ -120,7 +120,10 @@ async def test_outcomes_and_follows(ledger: MoneyLedger) -> None:
 
 async def test_forgetting_a_subentry(ledger: MoneyLedger) -> None:
     await ledger.async_reserve(RULE, attempt("a"))
+    await ledger.async_reserve(ROUTE, attempt("b"))
+    assert ledger.subentry_ids() == {RULE, ROUTE}
     await ledger.async_forget(RULE)
+    assert ledger.subentry_ids() == {ROUTE}
     await ledger.async_forget(RULE)  # twice is fine
     assert ledger.runs_today(RULE) == 0
 

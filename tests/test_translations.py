@@ -10,6 +10,7 @@ from custom_components.sequence.api import AccountKind
 from custom_components.sequence.binary_sensor import API_PROBLEM_DESCRIPTIONS
 from custom_components.sequence.button import REFRESH_DESCRIPTION
 from custom_components.sequence.errors import ERROR_KINDS, PERMISSION_NOT_GRANTED
+from custom_components.sequence.money_entities import ROUTE_SENSORS, RULE_ENABLED, RULE_SENSORS
 from custom_components.sequence.sensor import (
     BALANCE_DESCRIPTIONS,
     BALANCE_STATUS_DESCRIPTION,
@@ -43,9 +44,14 @@ def test_entity_translation_keys_and_icons() -> None:
                 LAST_UPDATE_DESCRIPTION,
                 MONTHLY_INCOMING_DESCRIPTION,
                 MONTHLY_TRANSFERS_DESCRIPTION,
+                *RULE_SENSORS,
+                *ROUTE_SENSORS,
             )
         },
-        "binary_sensor": {d.translation_key for d in API_PROBLEM_DESCRIPTIONS.values()},
+        "binary_sensor": {
+            *(d.translation_key for d in API_PROBLEM_DESCRIPTIONS.values()),
+            RULE_ENABLED.translation_key,
+        },
         "button": {REFRESH_DESCRIPTION.translation_key},
     }
     for platform, keys in used.items():
@@ -153,6 +159,15 @@ def test_a_step_per_credential_kind() -> None:
 def test_account_kind_selector_and_issue() -> None:
     assert set(STRINGS["selector"]["account_kinds"]["options"]) == {k.value for k in AccountKind}
     assert "unexpected_response" in STRINGS["issues"]
+
+
+def test_every_rule_result_and_transfer_status_is_translated_and_has_an_icon() -> None:
+    for description in (*RULE_SENSORS, *ROUTE_SENSORS):
+        if description.options is None:
+            continue
+        key = description.translation_key
+        assert set(STRINGS["entity"]["sensor"][key]["state"]) == set(description.options), key
+        assert set(ICONS["entity"]["sensor"][key]["state"]) <= set(description.options), key
 
 
 def test_every_balance_status_is_translated() -> None:

@@ -20,6 +20,7 @@ from .credentials import create_platform_client, create_remote_client
 from .guard import MoneyGuard
 from .ledger import MoneyLedger
 from .sources import AccountsSource, PlatformAccountsSource, RemoteAccountsSource
+from .subentries import async_setup_subentries
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
 
@@ -48,6 +49,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SequenceConfigEntry) -> 
     else:
         ir.async_delete_issue(hass, DOMAIN, missing_permission_issue_id(entry))
     entry.runtime_data = runtime
+    await async_setup_subentries(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

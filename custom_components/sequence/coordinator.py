@@ -14,6 +14,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .api import Account, AccountKind, AccountsSnapshot, SequenceError
+from .api.models import RuleSummary
 from .backoff import FailureBackoff
 from .const import (
     CONF_ACCOUNT_KINDS,
@@ -49,6 +50,8 @@ class SequenceRuntimeData:
     money: MoneyGuard
     """The gate of the entry's rule runs and transfers, with its ledger and audit trail."""
     activity: SequenceActivityCoordinator | None = None
+    rule_catalog: DataUpdateCoordinator[dict[str, RuleSummary]] | None = None
+    """API key with ``READ_RULES``: the key's rules by id (what "Enabled in Sequence" shows)."""
 
 
 type SequenceConfigEntry = ConfigEntry[SequenceRuntimeData]

@@ -196,6 +196,10 @@ class MoneyLedger:
         """The latest outcome its sensors show."""
         return self._book(subentry_id).last
 
+    def subentry_ids(self) -> set[str]:
+        """The subentries the ledger holds anything about."""
+        return set(self._books)
+
     def follows(self) -> list[tuple[str, Follow]]:
         """Every (subentry id, follow) still open, to resume after a restart."""
         return [

@@ -138,6 +138,10 @@ class Account:
     """A Pod's savings goal in dollars; None when no target is set."""
     liability: LiabilityDetails | None = None
     """Statement and payment facts, for liabilities whose balance Sequence could read."""
+    can_be_source: bool = False
+    """Sequence allows transfers out of it (``canBeSource``)."""
+    can_be_destination: bool = False
+    """Sequence allows transfers into it (``canBeDestination``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
