@@ -91,6 +91,7 @@ FAKE_SECRETS = (
     "soak-token-b-4c08f6",
     "bench-token-0c41",  # tools/benchmark.py
     RULE_SECRET,
+    "new-secret-0000",  # tests/test_subentry_flows.py: a regenerated rule secret
 )
 
 
