@@ -912,10 +912,13 @@ def test_dollars_are_read_exactly(value: float | str, cents: int) -> None:
     ("value", "reason"),
     [
         ("abc", "amount_not_cents"),
-        (0.1 + 0.2, "amount_not_cents"),  # 0.30000000000000004: not what anyone typed
+        (1.1 + 2.2, "amount_not_cents"),  # 3.3000000000000003: not what anyone typed
         ("1.001", "amount_not_cents"),
         (0.99, "amount_below_minimum"),
+        (0.999, "amount_below_minimum"),
+        (-1e30, "amount_below_minimum"),
         (1e15, "amount_too_large"),
+        (1e30, "amount_too_large"),
     ],
 )
 def test_anything_else_is_not_an_amount(value: float | str, reason: str) -> None:

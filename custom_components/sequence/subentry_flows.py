@@ -144,12 +144,12 @@ def dollars_to_cents(value: float | str) -> int:
         amount = Decimal("NaN")
     if not amount.is_finite():
         reason = "amount_not_cents"
-    elif amount * 100 >= MAX_ABS_CENTS:
+    elif amount * 100 < MIN_TRANSFER_CENTS:
+        reason = "amount_below_minimum"
+    elif amount * 100 >= MAX_ABS_CENTS:  # before quantize(), which huge numbers overflow
         reason = "amount_too_large"
     elif amount != amount.quantize(CENT):
         reason = "amount_not_cents"
-    elif amount * 100 < MIN_TRANSFER_CENTS:
-        reason = "amount_below_minimum"
     else:
         return int(amount * 100)
     raise ValueError(reason)
