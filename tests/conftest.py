@@ -8,7 +8,9 @@ from typing import Any
 from unittest.mock import AsyncMock, MagicMock, PropertyMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigSubentryDataWithId
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
@@ -22,15 +24,30 @@ from custom_components.sequence.api import (
     Transfer,
     parse_accounts_payload,
 )
+from custom_components.sequence.api.models import RuleSummary
 from custom_components.sequence.api.platform_parse import parse_account_detail, parse_transfer
 from custom_components.sequence.const import (
     CONF_API_TOKEN,
     CONF_BASE_URL,
     CONF_CREDENTIAL_KIND,
+    CONF_DESCRIPTION,
+    CONF_DESTINATION,
+    CONF_MAX_PER_DAY_CENTS,
+    CONF_MAX_PER_TRANSFER_CENTS,
+    CONF_MAX_RUNS_PER_DAY,
+    CONF_MIN_INTERVAL_MINUTES,
+    CONF_RULE_ID,
+    CONF_SECRET,
+    CONF_SOURCE,
+    CONF_TRIGGER_URL,
     DOMAIN,
     KIND_ACCESS_TOKEN,
     KIND_API_KEY,
+    LOGGER,
+    SUBENTRY_ROUTE,
+    SUBENTRY_RULE,
 )
+from custom_components.sequence.coordinator import SequenceRuntimeData
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TOKEN = "tok-test-7f3a"  # an obvious fake
@@ -39,6 +56,14 @@ ANCHOR_ID = "4410007"
 API_KEY = "sk_test_fake_key"  # an obvious fake Platform API key
 PLATFORM_ANCHOR_ID = "0b1e8c6a-1111-4c1b-9f7e-000000000001"
 START = "2026-11-21T12:00:00+00:00"  # the smallest account id in fixtures/accounts.json
+RULE_SECRET = "rule-secret-5d0c9a77"  # an obvious fake Remote API rule secret
+REMOTE_RULE_ID = "ru_12345"
+TRIGGER_URL = f"{BASE_URL}/remote-api/rules/{REMOTE_RULE_ID}/trigger"
+PLATFORM_RULE_ID = "7c0f3a52-2222-4c1b-9f7e-00000000000a"
+RULE_SUBENTRY_ID = "01JSEQUENCERULESUBENTRY001"
+ROUTE_SUBENTRY_ID = "01JSEQUENCEROUTESUBENTRY01"
+PAYCHECK_ID = "0b1e8c6a-1111-4c1b-9f7e-000000000003"  # fixtures/platform_accounts.json
+EMERGENCY_FUND_ID = "0b1e8c6a-1111-4c1b-9f7e-000000000002"
 
 
 def load_payload(name: str = "accounts.json") -> Any:
@@ -65,7 +90,64 @@ FAKE_SECRETS = (
     "soak-token-a-91d7e2",  # tools/soak.py
     "soak-token-b-4c08f6",
     "bench-token-0c41",  # tools/benchmark.py
+    RULE_SECRET,
+    "new-secret-0000",  # tests/test_subentry_flows.py: a regenerated rule secret
 )
+
+
+def remote_rule_subentry(
+    *, subentry_id: str = RULE_SUBENTRY_ID, title: str = "Round-ups", max_runs: int = 3
+) -> ConfigSubentryDataWithId:
+    """A Remote API rule as the subentry flow stores it (trigger URL and secret included)."""
+    return ConfigSubentryDataWithId(
+        subentry_id=subentry_id,
+        subentry_type=SUBENTRY_RULE,
+        title=title,
+        unique_id=REMOTE_RULE_ID,
+        data={
+            CONF_RULE_ID: REMOTE_RULE_ID,
+            CONF_TRIGGER_URL: TRIGGER_URL,
+            CONF_SECRET: RULE_SECRET,
+            CONF_MIN_INTERVAL_MINUTES: 5,
+            CONF_MAX_RUNS_PER_DAY: max_runs,
+        },
+    )
+
+
+def platform_rule_subentry(
+    *, subentry_id: str = RULE_SUBENTRY_ID, title: str = "Payday split", max_runs: int = 3
+) -> ConfigSubentryDataWithId:
+    """A Platform API rule as the subentry flow stores it."""
+    return ConfigSubentryDataWithId(
+        subentry_id=subentry_id,
+        subentry_type=SUBENTRY_RULE,
+        title=title,
+        unique_id=PLATFORM_RULE_ID,
+        data={
+            CONF_RULE_ID: PLATFORM_RULE_ID,
+            CONF_MIN_INTERVAL_MINUTES: 5,
+            CONF_MAX_RUNS_PER_DAY: max_runs,
+        },
+    )
+
+
+def route_subentry(
+    *, subentry_id: str = ROUTE_SUBENTRY_ID, max_per_transfer: int = 5000, max_per_day: int = 20000
+) -> ConfigSubentryDataWithId:
+    """A transfer route from Paycheck to Emergency Fund, limits in cents."""
+    return ConfigSubentryDataWithId(
+        subentry_id=subentry_id,
+        subentry_type=SUBENTRY_ROUTE,
+        title="Paycheck → Emergency Fund",
+        unique_id=f"{PAYCHECK_ID}:{EMERGENCY_FUND_ID}",
+        data={
+            CONF_SOURCE: PAYCHECK_ID,
+            CONF_DESTINATION: EMERGENCY_FUND_ID,
+            CONF_MAX_PER_TRANSFER_CENTS: max_per_transfer,
+            CONF_MAX_PER_DAY_CENTS: max_per_day,
+            CONF_DESCRIPTION: "Savings",
+        },
+    )
 
 
 def load_platform_accounts() -> tuple[Account, ...]:
@@ -118,17 +200,7 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 @pytest.fixture
 def mock_config_entry() -> MockConfigEntry:
     """A config entry as the user flow creates it from fixtures/accounts.json."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Sequence",
-        unique_id=ANCHOR_ID,
-        data={
-            CONF_API_TOKEN: TOKEN,
-            CONF_BASE_URL: BASE_URL,
-            CONF_CREDENTIAL_KIND: KIND_ACCESS_TOKEN,
-        },
-        entry_id="01JSEQUENCETESTENTRY0000001",
-    )
+    return token_entry_with()
 
 
 @pytest.fixture
@@ -201,16 +273,38 @@ def mock_platform_client() -> Generator[MagicMock]:
         yield client
 
 
-@pytest.fixture
-def platform_config_entry() -> MockConfigEntry:
-    """A config entry as the user flow creates it from a Platform API key."""
+def token_entry_with(*subentries: ConfigSubentryDataWithId) -> MockConfigEntry:
+    """``mock_config_entry`` (an access token) with subentries."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Sequence",
+        unique_id=ANCHOR_ID,
+        data={
+            CONF_API_TOKEN: TOKEN,
+            CONF_BASE_URL: BASE_URL,
+            CONF_CREDENTIAL_KIND: KIND_ACCESS_TOKEN,
+        },
+        entry_id="01JSEQUENCETESTENTRY0000001",
+        subentries_data=list(subentries),
+    )
+
+
+def api_key_entry_with(*subentries: ConfigSubentryDataWithId) -> MockConfigEntry:
+    """``platform_config_entry`` (an API key) with subentries."""
     return MockConfigEntry(
         domain=DOMAIN,
         title="Sequence (API key)",
         unique_id=PLATFORM_ANCHOR_ID,
         data={CONF_API_TOKEN: API_KEY, CONF_BASE_URL: BASE_URL, CONF_CREDENTIAL_KIND: KIND_API_KEY},
         entry_id="01JSEQUENCETESTENTRYPLATFORM",
+        subentries_data=list(subentries),
     )
+
+
+@pytest.fixture
+def platform_config_entry() -> MockConfigEntry:
+    """A config entry as the user flow creates it from a Platform API key."""
+    return api_key_entry_with()
 
 
 @pytest.fixture
@@ -225,3 +319,44 @@ async def init_platform(
     await hass.config_entries.async_setup(platform_config_entry.entry_id)
     await hass.async_block_till_done()
     return platform_config_entry
+
+
+type RuleCatalog = DataUpdateCoordinator[dict[str, RuleSummary]]
+
+
+def rule_summary(*, enabled: bool = True, deleted: bool = False) -> RuleSummary:
+    """The Platform rule of ``platform_rule_subentry`` as ``GET /rules`` lists it."""
+    return RuleSummary(
+        id=PLATFORM_RULE_ID, name="Payday split", enabled=enabled, supported=True, deleted=deleted
+    )
+
+
+@pytest.fixture
+def rule_listing() -> AsyncMock:
+    """What the rule catalogs of ``rule_catalogs`` list at each refresh."""
+    return AsyncMock(return_value={PLATFORM_RULE_ID: rule_summary()})
+
+
+@pytest.fixture
+def rule_catalogs(hass: HomeAssistant, rule_listing: AsyncMock) -> Generator[list[RuleCatalog]]:
+    """Give every entry set up a rule catalog (as an API key with READ_RULES has), not refreshed.
+
+    A stand-in with the read interface the entities use (a coordinator of rule summaries by
+    id) for the rule catalog coordinator built beside the actions.
+    """
+    made: list[RuleCatalog] = []
+
+    def runtime(**kwargs: Any) -> SequenceRuntimeData:
+        catalog: RuleCatalog = DataUpdateCoordinator(
+            hass,
+            LOGGER,
+            config_entry=None,
+            name="rules",
+            update_method=rule_listing,
+            request_refresh_debouncer=None,
+        )
+        made.append(catalog)
+        return SequenceRuntimeData(**kwargs, rule_catalog=catalog)
+
+    with patch("custom_components.sequence.SequenceRuntimeData", side_effect=runtime):
+        yield made

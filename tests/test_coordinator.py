@@ -33,7 +33,13 @@ from custom_components.sequence.const import (
 )
 from custom_components.sequence.coordinator import UNEXPECTED_RESPONSE_ISSUE_THRESHOLD
 
-from .conftest import ANCHOR_ID, load_payload
+from .conftest import (
+    ANCHOR_ID,
+    RULE_SUBENTRY_ID,
+    load_payload,
+    remote_rule_subentry,
+    token_entry_with,
+)
 
 GROCERIES = "sensor.sequence_groceries_balance"
 PLATFORM_GROCERIES = GROCERIES  # the Platform fixture names it the same
@@ -148,6 +154,39 @@ async def test_new_removed_and_renamed_accounts(
     answer(mock_sequence_client, load_payload())
     await poll(hass, freezer)
     assert hass.states.get("sensor.sequence_rent_balance").state == "1850.50"
+
+
+async def test_the_sweep_leaves_the_devices_of_subentries_alone(
+    hass: HomeAssistant,
+    mock_sequence_client: MagicMock,
+    frozen_start: FrozenDateTimeFactory,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """A rule's (or route's) device is not an account's: no poll removes or renames it."""
+    entry = token_entry_with(remote_rule_subentry())
+    entry.add_to_hass(hass)
+    identifier = (DOMAIN, f"{ANCHOR_ID}:rule:{RULE_SUBENTRY_ID}")
+    device_registry.async_get_or_create(
+        config_entry_id=entry.entry_id,
+        config_subentry_id=RULE_SUBENTRY_ID,
+        identifiers={identifier},
+        name="Round-ups",
+    )
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    payload = load_payload()
+    payload["data"]["accounts"][0]["name"] = "Food & Groceries"  # makes the next poll sync
+    answer(mock_sequence_client, payload)
+    await poll(hass, frozen_start)
+
+    device = device_registry.async_get_device_by_identifier(identifier, entry.entry_id)
+    assert device is not None
+    assert device.name == "Round-ups"
+    groceries = device_registry.async_get_device_by_identifier(
+        (DOMAIN, f"{ANCHOR_ID}:4410021"), entry.entry_id
+    )
+    assert groceries is not None
+    assert groceries.name == "Food & Groceries"
 
 
 async def test_failed_poll_removes_nothing(

@@ -6,6 +6,7 @@ from unittest.mock import MagicMock
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -14,9 +15,23 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.sequence.audit import AuditOutcome, AuditRecord, MoneyAction
 from custom_components.sequence.const import CONF_EXCLUDED_ACCOUNTS
 
-from .conftest import API_KEY, TOKEN, load_payload, load_snapshot
+from .conftest import (
+    API_KEY,
+    REMOTE_RULE_ID,
+    RULE_SECRET,
+    RULE_SUBENTRY_ID,
+    TOKEN,
+    TRIGGER_URL,
+    load_payload,
+    load_snapshot,
+    platform_rule_subentry,
+    remote_rule_subentry,
+    route_subentry,
+    token_entry_with,
+)
 
 
 async def test_diagnostics_snapshot(
@@ -98,3 +113,41 @@ async def test_platform_diagnostics_hold_no_account_numbers(
         ):
             assert secret not in text
     assert API_KEY not in text
+
+
+async def test_rules_and_routes_are_counted_never_shown(
+    frozen_start: FrozenDateTimeFactory,
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    mock_sequence_client: MagicMock,
+) -> None:
+    """A rule's data holds its secret and trigger URL: diagnostics count subentries only."""
+    entry = token_entry_with(
+        remote_rule_subentry(),
+        platform_rule_subentry(subentry_id="01JSEQUENCERULESUBENTRY002"),
+        route_subentry(),
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    audit = entry.runtime_data.money.audit
+    for outcome in (AuditOutcome.REFUSED, AuditOutcome.REFUSED, AuditOutcome.SUCCEEDED):
+        await audit.async_record(
+            AuditRecord(
+                time=dt_util.utcnow(),
+                action=MoneyAction.TRIGGER_RULE,
+                config_entry_id=entry.entry_id,
+                subentry_id=RULE_SUBENTRY_ID,
+                outcome=outcome,
+                rule_id=REMOTE_RULE_ID,
+            ),
+            name="Sequence rule Round-ups",
+            message="ran",
+        )
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    assert diagnostics["subentries"] == {"rule": 2, "transfer_route": 1}
+    assert diagnostics["money_actions"] == {"refused": 2, "succeeded": 1}
+    text = json.dumps(diagnostics)
+    for secret in (RULE_SECRET, TRIGGER_URL, REMOTE_RULE_ID, "Round-ups", "rule-secret"):
+        assert secret not in text, secret

@@ -44,6 +44,7 @@ from custom_components.sequence.binary_sensor import API_PROBLEM_DESCRIPTIONS
 from custom_components.sequence.button import REFRESH_DESCRIPTION
 from custom_components.sequence.const import CONF_ACTIVITY, CONF_BALANCE_EVENTS, DOMAIN
 from custom_components.sequence.errors import ERROR_KINDS
+from custom_components.sequence.money_entities import ROUTE_SENSORS, RULE_ENABLED, RULE_SENSORS
 from custom_components.sequence.sensor import (
     BALANCE_DESCRIPTIONS,
     BALANCE_STATUS_DESCRIPTION,
@@ -56,7 +57,14 @@ from custom_components.sequence.sensor import (
     TOTAL_DESCRIPTIONS,
 )
 
-from .conftest import load_payload
+from .conftest import (
+    api_key_entry_with,
+    load_payload,
+    platform_rule_subentry,
+    remote_rule_subentry,
+    route_subentry,
+    token_entry_with,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 INTEGRATION = ROOT / "custom_components" / "sequence"
@@ -182,12 +190,27 @@ ACCOUNT_DESCRIPTIONS = (
     *DETAIL_DESCRIPTIONS,
 )
 """Account entities are ``sensor.sequence_<account>_<description key>`` (entity.py)."""
+SUBENTRY_DESCRIPTIONS = (
+    *(("sensor", d) for d in (*RULE_SENSORS, *ROUTE_SENSORS)),
+    ("binary_sensor", RULE_ENABLED),
+)
+"""Rule and route entities are ``<platform>.sequence_<subentry title>_<key>`` (entity.py)."""
+RULE_TITLE = "Round-ups"
+"""The rule the README's example ids name (the route is conftest's "Paycheck → Emergency Fund")."""
 
 
 def code_entity(entity_id: str) -> list[tuple[str, str | None]]:
     """The (name, translation key) pairs an entity id can belong to, by the code's id scheme."""
     if entity_id in HUB_ENTITIES:
         return [HUB_ENTITIES[entity_id]]
+    subentry_keys = [
+        (platform, d)
+        for platform, d in SUBENTRY_DESCRIPTIONS
+        if entity_id.startswith(f"{platform}.sequence_") and entity_id.endswith(f"_{d.key}")
+    ]
+    if subentry_keys:
+        platform, description = max(subentry_keys, key=lambda pair: len(pair[1].key))
+        return [(entity_name(platform, description.translation_key), description.translation_key)]
     keys = [d.key for d in ACCOUNT_DESCRIPTIONS if entity_id.endswith(f"_{d.key}")]
     if not keys or not entity_id.startswith("sensor.sequence_"):
         return []
@@ -362,9 +385,11 @@ def test_entity_table_names_and_ids_follow_the_code() -> None:
             matched |= owners
         assert set(names) <= matched, f"{names}: an example id for each name"
         documented |= set(names)
-    in_code = {name for name, _key in HUB_ENTITIES.values()} | {
-        entity_name("sensor", d.translation_key) for d in ACCOUNT_DESCRIPTIONS
-    }
+    in_code = (
+        {name for name, _key in HUB_ENTITIES.values()}
+        | {entity_name("sensor", d.translation_key) for d in ACCOUNT_DESCRIPTIONS}
+        | {entity_name(platform, d.translation_key) for platform, d in SUBENTRY_DESCRIPTIONS}
+    )
     assert documented == in_code, (
         f"missing: {in_code - documented}, not in code: {documented - in_code}"
     )
@@ -382,25 +407,18 @@ def registry_of(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str | 
     }
 
 
-@pytest.fixture
-async def activity_entry(
-    hass: HomeAssistant,
-    platform_config_entry: MockConfigEntry,
-    mock_platform_client: MagicMock,
-    frozen_start: FrozenDateTimeFactory,
-) -> MockConfigEntry:
-    platform_config_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(platform_config_entry, options={CONF_ACTIVITY: True})
-    await hass.config_entries.async_setup(platform_config_entry.entry_id)
+async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    return platform_config_entry
+    return entry
 
 
-async def test_entity_table_with_an_access_token(
-    hass: HomeAssistant, init_integration: MockConfigEntry
-) -> None:
+@pytest.mark.usefixtures("mock_sequence_client", "frozen_start")
+async def test_entity_table_with_an_access_token(hass: HomeAssistant) -> None:
     """Rows marked "both" exist with an access token; the API key rows' entities do not."""
-    registry = registry_of(hass, init_integration)
+    entry = await set_up(hass, token_entry_with(remote_rule_subentry(title=RULE_TITLE)))
+    registry = registry_of(hass, entry)
     for names, entity_ids, credential in entity_rows():
         if credential == "both":
             assert set(entity_ids) <= registry.keys(), names
@@ -414,13 +432,20 @@ async def test_entity_table_with_an_access_token(
             assert not keys & set(registry.values()), f"{names} exist with an access token"
 
 
-async def test_entity_table_with_an_api_key(
-    hass: HomeAssistant, activity_entry: MockConfigEntry
-) -> None:
-    """With an API key (and activity on) every documented entity id exists."""
-    registry = registry_of(hass, activity_entry)
+@pytest.mark.usefixtures("mock_platform_client", "frozen_start", "rule_catalogs")
+async def test_entity_table_with_an_api_key(hass: HomeAssistant) -> None:
+    """With an API key (activity on, a rule, a route) every documented entity id exists."""
+    entry = api_key_entry_with(platform_rule_subentry(title=RULE_TITLE), route_subentry())
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options={CONF_ACTIVITY: True})
+    registry = registry_of(hass, await set_up(hass, entry))
     for names, entity_ids, credential in entity_rows():
-        assert credential in {"both", "API key", "API key + `READ_TRANSFERS`"}
+        assert credential in {
+            "both",
+            "API key",
+            "API key + `READ_TRANSFERS`",
+            "API key + `READ_RULES`",
+        }
         assert set(entity_ids) <= registry.keys(), names
 
 

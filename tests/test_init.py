@@ -1,11 +1,13 @@
 """Tests for setting up and unloading the integration."""
 
 from datetime import timedelta
+from typing import Any
 from unittest.mock import MagicMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
@@ -16,8 +18,10 @@ from custom_components.sequence.api import (
     SequenceResponseError,
     SequenceServerError,
 )
+from custom_components.sequence.audit import AuditOutcome, AuditRecord, MoneyAction
 from custom_components.sequence.const import DOMAIN
 from custom_components.sequence.errors import update_error
+from custom_components.sequence.ledger import Attempt
 
 from .conftest import BASE_URL, TOKEN
 
@@ -138,3 +142,29 @@ async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: 
     freezer.tick(timedelta(seconds=seconds))
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)  # setup retries run there
+
+
+async def test_removing_the_entry_deletes_its_ledger_and_audit_trail(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_storage: dict[str, Any]
+) -> None:
+    money = init_integration.runtime_data.money
+    await money.ledger.async_reserve("sub", Attempt(key="k", fingerprint="f", at=dt_util.utcnow()))
+    await money.audit.async_record(
+        AuditRecord(
+            time=dt_util.utcnow(),
+            action=MoneyAction.TRIGGER_RULE,
+            config_entry_id=init_integration.entry_id,
+            subentry_id="sub",
+            outcome=AuditOutcome.REFUSED,
+        ),
+        name="n",
+        message="m",
+    )
+    keys = {
+        f"{DOMAIN}.money.{init_integration.entry_id}",
+        f"{DOMAIN}.audit.{init_integration.entry_id}",
+    }
+    assert keys <= set(hass_storage)
+    await hass.config_entries.async_remove(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert not keys & set(hass_storage)

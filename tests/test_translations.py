@@ -10,6 +10,7 @@ from custom_components.sequence.api import AccountKind
 from custom_components.sequence.binary_sensor import API_PROBLEM_DESCRIPTIONS
 from custom_components.sequence.button import REFRESH_DESCRIPTION
 from custom_components.sequence.errors import ERROR_KINDS, PERMISSION_NOT_GRANTED
+from custom_components.sequence.money_entities import ROUTE_SENSORS, RULE_ENABLED, RULE_SENSORS
 from custom_components.sequence.sensor import (
     BALANCE_DESCRIPTIONS,
     BALANCE_STATUS_DESCRIPTION,
@@ -21,12 +22,16 @@ from custom_components.sequence.sensor import (
     PLATFORM_TOTAL_DESCRIPTIONS,
     TOTAL_DESCRIPTIONS,
 )
+from custom_components.sequence.subentry_flows import SUBENTRY_FLOWS
 from custom_components.sequence.texts import CREDENTIAL_KINDS, CREDENTIAL_SPECIFIC, text_key
 
 INTEGRATION = Path(__file__).resolve().parent.parent / "custom_components" / "sequence"
 STRINGS = json.loads((INTEGRATION / "strings.json").read_text(encoding="utf-8"))
 ICONS = json.loads((INTEGRATION / "icons.json").read_text(encoding="utf-8"))
 SOURCE = "\n".join(path.read_text(encoding="utf-8") for path in INTEGRATION.rglob("*.py"))
+SUBENTRY_SOURCE = (INTEGRATION / "subentry_flows.py").read_text(encoding="utf-8")
+ENTRY_SOURCE = SOURCE.replace(SUBENTRY_SOURCE, "")
+"""The entry's flows and everything else: the subentry flows have texts of their own."""
 
 
 def test_entity_translation_keys_and_icons() -> None:
@@ -43,9 +48,14 @@ def test_entity_translation_keys_and_icons() -> None:
                 LAST_UPDATE_DESCRIPTION,
                 MONTHLY_INCOMING_DESCRIPTION,
                 MONTHLY_TRANSFERS_DESCRIPTION,
+                *RULE_SENSORS,
+                *ROUTE_SENSORS,
             )
         },
-        "binary_sensor": {d.translation_key for d in API_PROBLEM_DESCRIPTIONS.values()},
+        "binary_sensor": {
+            *(d.translation_key for d in API_PROBLEM_DESCRIPTIONS.values()),
+            RULE_ENABLED.translation_key,
+        },
         "button": {REFRESH_DESCRIPTION.translation_key},
     }
     for platform, keys in used.items():
@@ -61,7 +71,8 @@ def texts_of(keys: set[str]) -> set[str]:
 def test_exception_and_error_keys() -> None:
     """Every error kind has a toast, a form error and a state text, for each credential."""
     kinds = set(ERROR_KINDS)
-    assert texts_of(kinds) | {PERMISSION_NOT_GRANTED} == set(STRINGS["exceptions"])
+    named = set(re.findall(r'Refusal\(\s*"(\w+)"', SOURCE))
+    assert texts_of(kinds) | {PERMISSION_NOT_GRANTED} | named == set(STRINGS["exceptions"])
     assert texts_of(kinds) <= set(STRINGS["config"]["error"])
     for kind, description in API_PROBLEM_DESCRIPTIONS.items():
         assert description.translation_key == f"api_problem_{kind}"
@@ -96,17 +107,39 @@ def test_api_problem_texts_differ_only_where_they_name_the_credential() -> None:
 
 
 def test_flow_errors_and_aborts_used_in_code_exist() -> None:
-    literal = set(re.findall(r'CredentialError\(\s*"(\w+)"', SOURCE))
+    literal = set(re.findall(r'CredentialError\(\s*"(\w+)"', ENTRY_SOURCE))
     assert {"url_scheme", "url_path", "url_extras", "invalid_url", "insecure_url"} <= literal
     assert {"missing_read_accounts", "unknown"} <= literal
-    named = texts_of(set(re.findall(r'text_key\(\s*"(\w+)"', SOURCE)))
+    named = texts_of(set(re.findall(r'text_key\(\s*"(\w+)"', ENTRY_SOURCE)))
     assert {"wrong_kind_api_key", "other_beneficiary_access_token"} <= named
     assert literal | named <= set(STRINGS["config"]["error"])
-    options_errors = set(re.findall(r'errors\[CONF_\w+\] = "(\w+)"', SOURCE))
+    options_errors = set(re.findall(r'errors\[CONF_\w+\] = "(\w+)"', ENTRY_SOURCE))
     assert options_errors == set(STRINGS["options"]["error"])
     assert options_errors == {"missing_read_transfers", "scan_interval_out_of_range"}
-    for reason in re.findall(r'reason="(\w+)"', SOURCE):
+    for reason in re.findall(r'reason="(\w+)"', ENTRY_SOURCE):
         assert reason in STRINGS["config"]["abort"], reason
+
+
+def test_subentry_flows_have_their_texts() -> None:
+    """Each subentry type's steps, its menu entries, and every abort its flows can end with.
+
+    Form errors and placeholders are checked where each one is shown (tests/test_subentry_flows.py).
+    """
+    blocks = STRINGS["config_subentries"]
+    assert set(blocks) == set(SUBENTRY_FLOWS) == {"rule", "transfer_route"}
+    for block in blocks.values():
+        assert block["entry_type"]
+        assert set(block["initiate_flow"]) == {"user", "reconfigure"}
+    assert set(blocks["rule"]["step"]) == {
+        "access_token",
+        "api_key",
+        "confirm",
+        "reconfigure_access_token",
+        "reconfigure_api_key",
+    }
+    assert set(blocks["transfer_route"]["step"]) == {"user", "confirm", "reconfigure"}
+    aborts = {reason for block in blocks.values() for reason in block["abort"]}
+    assert set(re.findall(r'reason="(\w+)"', SUBENTRY_SOURCE)) == aborts
 
 
 def texts_in(node: object) -> list[str]:
@@ -152,6 +185,15 @@ def test_a_step_per_credential_kind() -> None:
 def test_account_kind_selector_and_issue() -> None:
     assert set(STRINGS["selector"]["account_kinds"]["options"]) == {k.value for k in AccountKind}
     assert "unexpected_response" in STRINGS["issues"]
+
+
+def test_every_rule_result_and_transfer_status_is_translated_and_has_an_icon() -> None:
+    for description in (*RULE_SENSORS, *ROUTE_SENSORS):
+        if description.options is None:
+            continue
+        key = description.translation_key
+        assert set(STRINGS["entity"]["sensor"][key]["state"]) == set(description.options), key
+        assert set(ICONS["entity"]["sensor"][key]["state"]) <= set(description.options), key
 
 
 def test_every_balance_status_is_translated() -> None:

@@ -6,6 +6,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from .activity import SequenceActivityCoordinator, missing_permission_issue_id
 from .api import SequencePlatformClient
+from .audit import async_get_audit_trail, async_remove_audit_trail
 from .const import (
     CONF_ACTIVITY,
     CONF_API_TOKEN,
@@ -16,7 +17,10 @@ from .const import (
 )
 from .coordinator import SequenceConfigEntry, SequenceCoordinator, SequenceRuntimeData
 from .credentials import create_platform_client, create_remote_client
+from .guard import MoneyGuard
+from .ledger import MoneyLedger
 from .sources import AccountsSource, PlatformAccountsSource, RemoteAccountsSource
+from .subentries import async_setup_subentries
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
 
@@ -34,7 +38,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: SequenceConfigEntry) -> 
     coordinator = SequenceCoordinator(hass, entry, source)
     await coordinator.async_config_entry_first_refresh()
     coordinator.async_register_hub()
-    runtime = SequenceRuntimeData(coordinator=coordinator)
+    ledger = MoneyLedger(hass, entry.entry_id)
+    await ledger.async_load()
+    money = MoneyGuard(hass, ledger, await async_get_audit_trail(hass, entry.entry_id))
+    runtime = SequenceRuntimeData(coordinator=coordinator, money=money)
     if platform_client is not None and entry.options.get(CONF_ACTIVITY, False):
         runtime.activity = SequenceActivityCoordinator(hass, entry, platform_client, coordinator)
         # Not a first refresh that could fail setup: balances must work without READ_TRANSFERS.
@@ -42,6 +49,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SequenceConfigEntry) -> 
     else:
         ir.async_delete_issue(hass, DOMAIN, missing_permission_issue_id(entry))
     entry.runtime_data = runtime
+    await async_setup_subentries(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -49,3 +57,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: SequenceConfigEntry) -> 
 async def async_unload_entry(hass: HomeAssistant, entry: SequenceConfigEntry) -> bool:
     """Unload a config entry."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: SequenceConfigEntry) -> None:
+    """Delete what the entry kept on disk besides its settings: the money ledger and audit."""
+    await MoneyLedger(hass, entry.entry_id).async_remove()
+    await async_remove_audit_trail(hass, entry.entry_id)

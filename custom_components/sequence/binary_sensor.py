@@ -1,4 +1,4 @@
-"""A problem sensor that says whether, and why, the Sequence API is failing."""
+"""Binary sensors: whether, and why, the Sequence API is failing; whether a rule is enabled."""
 
 from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
@@ -11,6 +11,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import SequenceConfigEntry
 from .entity import SequenceEntity
+from .money_entities import binary_sensors_for
+from .subentries import async_add_subentry_entities
 from .texts import CREDENTIAL_KINDS, credential_kind
 
 PARALLEL_UPDATES = 0
@@ -36,6 +38,9 @@ async def async_setup_entry(
     """Add the API-problem sensor to the hub device."""
     description = API_PROBLEM_DESCRIPTIONS[credential_kind(entry)]
     async_add_entities([SequenceApiProblemSensor(entry.runtime_data.coordinator, description)])
+    async_add_subentry_entities(
+        hass, entry, async_add_entities, lambda subentry: binary_sensors_for(entry, subentry)
+    )
 
 
 class SequenceApiProblemSensor(SequenceEntity, BinarySensorEntity):

@@ -10,6 +10,7 @@ from homeassistant.config_entries import (
     ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentryFlow,
     OptionsFlowWithReload,
 )
 from homeassistant.core import callback
@@ -54,6 +55,7 @@ from .credentials import (
     async_has_read_transfers,
     async_validate_credential,
 )
+from .subentry_flows import SUBENTRY_FLOWS
 from .texts import credential_kind, text_key
 
 TITLES = {KIND_ACCESS_TOKEN: "Sequence", KIND_API_KEY: "Sequence (API key)"}
@@ -106,6 +108,19 @@ class SequenceConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_options_flow(config_entry: ConfigEntry) -> SequenceOptionsFlow:
         """Return the options flow."""
         return SequenceOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls,
+        config_entry: ConfigEntry,  # noqa: ARG003 - the same types for every entry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Rules and transfer routes, for every entry.
+
+        An access token's entry is offered transfer routes too: its flow says at once that
+        transfers need an API key, where leaving the type out would hide it without a word.
+        """
+        return dict(SUBENTRY_FLOWS)
 
     async def _async_validate(
         self, form: CredentialForm, credential: str, base_url: str, *, kind: str | None = None

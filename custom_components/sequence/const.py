@@ -44,3 +44,31 @@ MANUFACTURER: Final = "Sequence"
 EVENT_BALANCE_INCREASED: Final = "sequence_account_balance_increased"
 EVENT_BALANCE_DECREASED: Final = "sequence_account_balance_decreased"
 EVENT_TRANSFER: Final = "sequence_transfer"
+EVENT_MONEY_ACTION: Final = "sequence_money_action"
+EVENT_RULE_EXECUTED: Final = "sequence_rule_executed"
+
+# Config subentries: what the user allows to move money (the subentry is the allowlist).
+SUBENTRY_RULE: Final = "rule"
+SUBENTRY_ROUTE: Final = "transfer_route"
+CONF_RULE_ID: Final = "rule_id"
+CONF_TRIGGER_URL: Final = "trigger_url"
+CONF_SECRET: Final = "secret"  # noqa: S105 - a key name, not a secret
+"""A Remote API rule's API secret (stored in the subentry, never shown again)."""
+CONF_NAME: Final = "name"
+CONF_MIN_INTERVAL_MINUTES: Final = "min_interval_minutes"
+CONF_MAX_RUNS_PER_DAY: Final = "max_runs_per_day"
+CONF_CONFIRM: Final = "confirm"
+CONF_SOURCE: Final = "source"
+CONF_DESTINATION: Final = "destination"
+CONF_MAX_PER_TRANSFER: Final = "max_per_transfer"
+"""Form field, in dollars; stored as integer cents under CONF_MAX_PER_TRANSFER_CENTS."""
+CONF_MAX_PER_DAY: Final = "max_per_day"
+CONF_MAX_PER_TRANSFER_CENTS: Final = "max_per_transfer_cents"
+CONF_MAX_PER_DAY_CENTS: Final = "max_per_day_cents"
+CONF_DESCRIPTION: Final = "description"
+DEFAULT_MIN_INTERVAL_MINUTES: Final = 5
+MAX_MIN_INTERVAL_MINUTES: Final = 1440
+"""A day: the ledger keeps two days of attempts (see ledger.KEEP)."""
+DEFAULT_MAX_RUNS_PER_DAY: Final = 3
+MIN_TRANSFER_CENTS: Final = 100
+"""Sequence's minimum transfer: $1.00."""

@@ -22,6 +22,7 @@ from .account_changes import (
     diff_accounts,
 )
 from .api import Account, AccountKind, AccountsSnapshot, SequenceError
+from .api.models import RuleSummary
 from .backoff import FailureBackoff
 from .const import (
     CONF_ACCOUNT_KINDS,
@@ -46,14 +47,19 @@ from .texts import credential_kind
 
 if TYPE_CHECKING:
     from .activity import SequenceActivityCoordinator
+    from .guard import MoneyGuard
 
 
 @dataclass(slots=True)
 class SequenceRuntimeData:
-    """What a loaded entry holds: the accounts coordinator, and activity when switched on."""
+    """What a loaded entry holds: the accounts, the money guard, and activity when switched on."""
 
     coordinator: SequenceCoordinator
+    money: MoneyGuard
+    """The gate of the entry's rule runs and transfers, with its ledger and audit trail."""
     activity: SequenceActivityCoordinator | None = None
+    rule_catalog: DataUpdateCoordinator[dict[str, RuleSummary]] | None = None
+    """API key with ``READ_RULES``: the key's rules by id (what "Enabled in Sequence" shows)."""
 
 
 type SequenceConfigEntry = ConfigEntry[SequenceRuntimeData]
@@ -276,6 +282,9 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
     def _sync_devices(self, data: SequenceData) -> None:
         """Remove devices of accounts that are gone (or excluded); follow renames.
 
+        Only account devices: the hub and the devices of the entry's subentries (rules,
+        transfer routes) are not the accounts' to remove or rename.
+
         Runs only after a successful poll, so a failed poll never removes anything. After a sync
         that found every account's device, the registry is scanned again (O(devices)) only when
         an account came, went or was renamed.
@@ -291,6 +300,8 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
         hub = hub_device_identifier(entry)
         found = 0
         for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+            if device.config_subentry_id is not None:
+                continue
             identifier = next((ident for ident in device.identifiers if ident[0] == DOMAIN), None)
             if identifier is None or identifier == hub:
                 continue

@@ -1,7 +1,9 @@
 """Diagnostics that help debug a poll without revealing anyone's money or accounts.
 
 Only counts, kinds, shapes and health: no token, no base-URL credentials, no account names, ids
-or balances (the options' excluded accounts are counted, not listed).
+or balances (the options' excluded accounts are counted, not listed). Rules and transfer routes
+are counted per type, never shown: a rule's data holds its secret and trigger URL; the money
+actions are counted per outcome.
 """
 
 from collections import Counter
@@ -66,4 +68,8 @@ async def async_get_config_entry_diagnostics(
             "transfers_this_month": activity.data.transfer_count if activity.data else None,
         },
         "field_shapes": {path: dict(shapes) for path, shapes in data.snapshot.field_shapes.items()},
+        "subentries": dict(
+            Counter(subentry.subentry_type for subentry in entry.subentries.values())
+        ),
+        "money_actions": entry.runtime_data.money.audit.counts(),
     }

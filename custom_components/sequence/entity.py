@@ -2,22 +2,26 @@
 
 import re
 
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
-from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import slugify
 
 from .account_changes import AccountTopic, ChangesTopic
 from .activity import SequenceActivityCoordinator
 from .api import Account, AccountKind
-from .const import DOMAIN, MANUFACTURER, SEQUENCE_APP_URL
+from .const import DOMAIN, MANUFACTURER, SEQUENCE_APP_URL, SUBENTRY_ROUTE, SUBENTRY_RULE
 from .coordinator import (
+    SequenceConfigEntry,
     SequenceCoordinator,
     account_device_identifier,
     hub_device_identifier,
 )
+from .subentries import subentry_device_identifier, subentry_updated_signal
 
 MODEL_BY_KIND = {
     AccountKind.POD: "Pod",
@@ -183,3 +187,71 @@ class SequenceAccountEntity(SequenceCoordinatorEntity[SequenceCoordinator]):
     def available(self) -> bool:
         """Unavailable when the poll failed or the account is no longer returned."""
         return super().available and self.account_id in self.coordinator.data.accounts
+
+
+SUBENTRY_MODELS = {SUBENTRY_RULE: "Rule", SUBENTRY_ROUTE: "Transfer route"}
+
+
+def subentry_entity_unique_id(entry: ConfigEntry, subentry_id: str, key: str) -> str:
+    """The unique id of a rule's or transfer route's entity (stable: the subentry id is)."""
+    return f"{entry.unique_id}_{subentry_id}_{key}"
+
+
+class SequenceSubentryEntity(Entity):
+    """An entity of a rule's or transfer route's device (linked to the hub).
+
+    What it shows comes from the money ledger and the subentry's settings, never from a
+    client: it writes its state when the ledger or the subentry changes.
+    """
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(
+        self,
+        entry: SequenceConfigEntry,
+        subentry: ConfigSubentry,
+        description: EntityDescription,
+        platform: str,
+    ) -> None:
+        """Attach the entity to the subentry's device, named after the subentry."""
+        self.entity_description = description
+        self.subentry = subentry
+        """Home Assistant updates a subentry in place: this is always its current settings."""
+        self.ledger = entry.runtime_data.money.ledger
+        self._entry_id = entry.entry_id
+        self._attr_unique_id = subentry_entity_unique_id(
+            entry, subentry.subentry_id, description.key
+        )
+        # Suggest sensor.sequence_<rule or route>_<key>, as for accounts.
+        self.entity_id = (
+            f"{platform}.{DOMAIN}_{slugify(subentry.title) or subentry.subentry_id}"
+            f"_{description.key}"
+        )
+        self._attr_device_info = DeviceInfo(
+            identifiers={subentry_device_identifier(entry, subentry)},
+            name=subentry.title,
+            manufacturer=MANUFACTURER,
+            model=SUBENTRY_MODELS[subentry.subentry_type],
+            model_id=subentry.subentry_type,
+            entry_type=DeviceEntryType.SERVICE,
+            configuration_url=SEQUENCE_APP_URL,
+            via_device_id=dr.async_get_device_id_by_identifier(
+                entry.runtime_data.coordinator.hass,
+                hub_device_identifier(entry),
+                config_entry_id=entry.entry_id,
+            ),
+        )
+
+    async def async_added_to_hass(self) -> None:
+        """Write the state whenever the ledger or the subentry's settings change."""
+        await super().async_added_to_hass()
+        subentry_id = self.subentry.subentry_id
+        self.async_on_remove(self.ledger.async_subscribe(subentry_id, self.async_write_ha_state))
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                subentry_updated_signal(self._entry_id, subentry_id),
+                self.async_write_ha_state,
+            )
+        )

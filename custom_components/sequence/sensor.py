@@ -25,6 +25,8 @@ from .api import Account, AccountKind
 from .const import CONF_CREDENTIAL_KIND, KIND_API_KEY
 from .coordinator import SequenceConfigEntry, SequenceCoordinator
 from .entity import SequenceAccountEntity, SequenceEntity, SequenceHubEntity
+from .money_entities import sensors_for
+from .subentries import async_add_subentry_entities
 
 PARALLEL_UPDATES = 0
 CURRENCY = "USD"  # neither API names a currency; Sequence is a US service
@@ -279,6 +281,9 @@ async def async_setup_entry(
         else (lambda before, after: before is None or after is None)
     )
     entry.async_on_unload(coordinator.async_add_listener(follow_accounts, topic))
+    async_add_subentry_entities(
+        hass, entry, async_add_entities, lambda subentry: sensors_for(entry, subentry)
+    )
 
 
 class SequenceSensor(SensorEntity):

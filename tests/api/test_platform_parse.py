@@ -2,6 +2,7 @@
 
 import contextlib
 import copy
+from datetime import UTC, datetime
 from decimal import Decimal
 import json
 from typing import Any
@@ -10,12 +11,22 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 
 from custom_components.sequence.api.errors import SequenceResponseError
-from custom_components.sequence.api.models import Account, AccountKind, Transfer
+from custom_components.sequence.api.models import (
+    Account,
+    AccountKind,
+    RuleSchedule,
+    ScheduleType,
+    Transfer,
+)
 from custom_components.sequence.api.platform_parse import (
     DetailBatch,
     new_shapes,
     parse_account_detail,
     parse_account_page,
+    parse_execution_started,
+    parse_rule_detail,
+    parse_rule_execution,
+    parse_rule_page,
     parse_transfer_page,
 )
 from custom_components.sequence.api.transport import decode_json
@@ -348,3 +359,125 @@ def test_near_valid_account_pages(summaries: list[dict[str, Any]]) -> None:
     except SequenceResponseError:
         return
     assert all(isinstance(account, Account) and account.balance is None for account in accounts)
+
+
+RULE = {
+    "id": "551ff9b6-ddf1-4110-b611-1b11044b72d4",
+    "name": "Auto-save on deposit",
+    "description": "Saves 20% of every incoming deposit",
+    "status": "ENABLED",
+    "isSupported": True,
+    "createdAt": "2024-03-01T10:00:00Z",
+    "updatedAt": "2024-03-15T14:30:00Z",
+    "deletedAt": None,
+}
+EXECUTION = {
+    "id": "4306b3e8-6e77-4c08-ab0b-bb33654af44c",
+    "ruleId": RULE["id"],
+    "status": "EXECUTED",
+    "executionMode": "LIVE",
+    "createdAt": "2024-04-23T09:15:00Z",
+    "triggerDetails": {"type": "MANUAL", "amountInCents": 250000},
+    "stepIndexMatched": 0,
+    "conditionsNotMet": False,
+    "transfersAttempted": 2,
+    "transfersCompleted": 1,
+    "transfersFailed": 1,
+    "transfersPending": 0,
+    "transferIds": ["809e5e0b", "32a4182a"],
+    "errorMessage": "Insufficient funds in source account.",
+    "nextAttemptAt": None,
+}
+
+
+def test_rule_page_keeps_status_support_and_deletion() -> None:
+    disabled = {**RULE, "id": "r2", "status": "DISABLED", "name": None}
+    unsupported = {**RULE, "id": "r3", "isSupported": False}
+    deleted = {**RULE, "id": "r4", "deletedAt": "2026-11-01T00:00:00Z"}
+    rules, has_next = parse_rule_page(page([RULE, disabled, unsupported, deleted]), 1)
+    assert not has_next
+    assert [(r.id, r.enabled, r.supported, r.deleted) for r in rules] == [
+        (RULE["id"], True, True, False),
+        ("r2", False, True, False),
+        ("r3", True, False, False),
+        ("r4", True, True, True),
+    ]
+    assert rules[0].name == "Auto-save on deposit"
+    assert rules[1].name == "Rule r2"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"id": None}, r"data\.items\[0\]\.id is null, not a string"),
+        ({"status": 1}, r"data\.items\[0\]\.status is number, not a string"),
+        ({"isSupported": "yes"}, r"data\.items\[0\]\.isSupported is string, not a boolean"),
+        ({"deletedAt": "yesterday"}, r"data\.items\[0\]\.deletedAt is not an RFC 3339"),
+    ],
+)
+def test_rule_summary_shape_errors(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(SequenceResponseError, match=message):
+        parse_rule_page(page([{**RULE, **changes}]), 1)
+
+
+def test_scheduled_rule_detail_has_its_schedule() -> None:
+    trigger = {"type": "SCHEDULED", "scheduleType": "MONTHLY", "startDate": "2026-01-31T14:00:00Z"}
+    rule = parse_rule_detail(envelope({**RULE, "trigger": trigger, "steps": []}))
+    assert rule.summary.id == RULE["id"]
+    assert rule.trigger_type == "SCHEDULED"
+    assert rule.schedule == RuleSchedule(
+        schedule_type=ScheduleType.MONTHLY, start=datetime(2026, 1, 31, 14, tzinfo=UTC)
+    )
+
+
+def test_other_triggers_have_no_schedule() -> None:
+    trigger = {"type": "ON_FUNDS_TRANSFERRED", "accountId": "c7a7f26f"}
+    rule = parse_rule_detail(envelope({**RULE, "trigger": trigger, "steps": []}))
+    assert rule.trigger_type == "ON_FUNDS_TRANSFERRED"
+    assert rule.schedule is None
+
+
+@pytest.mark.parametrize(
+    ("trigger", "message"),
+    [
+        (None, r"data\.trigger is null, not an object"),
+        ({"scheduleType": "DAILY"}, r"data\.trigger\.type is missing"),
+        ({"type": "SCHEDULED", "startDate": "2026-01-01T00:00:00Z"}, r"scheduleType is missing"),
+        ({"type": "SCHEDULED", "scheduleType": "DAILY"}, r"data\.trigger\.startDate is missing"),
+    ],
+)
+def test_rule_detail_trigger_errors(trigger: object, message: str) -> None:
+    with pytest.raises(SequenceResponseError, match=message):
+        parse_rule_detail(envelope({**RULE, "trigger": trigger, "steps": []}))
+
+
+def test_execution_started_and_execution() -> None:
+    assert parse_execution_started(envelope({"executionId": "e-1"})) == "e-1"
+    execution = parse_rule_execution(envelope(EXECUTION))
+    assert execution.status == "EXECUTED"
+    assert not execution.simulated
+    assert (execution.transfers_completed, execution.transfers_failed) == (1, 1)
+    assert execution.transfer_ids == ("809e5e0b", "32a4182a")
+    assert "Insufficient" not in repr(execution)  # Sequence's free text is not kept
+    simulated = parse_rule_execution(envelope({**EXECUTION, "executionMode": "SIMULATION"}))
+    assert simulated.simulated
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"transfersFailed": -1}, r"data\.transfersFailed is negative"),
+        ({"transfersCompleted": "2"}, r"data\.transfersCompleted is string, not an integer"),
+        ({"transferIds": "x"}, r"data\.transferIds is string, not an array"),
+        ({"transferIds": [""]}, r"data\.transferIds\[0\] is empty"),
+        ({"status": None}, r"data\.status is null, not a string"),
+    ],
+)
+def test_execution_shape_errors(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(SequenceResponseError, match=message):
+        parse_rule_execution(envelope({**EXECUTION, **changes}))
+
+
+def test_execution_started_needs_an_id() -> None:
+    with pytest.raises(SequenceResponseError, match=r"data\.executionId is missing"):
+        parse_execution_started(envelope({}))

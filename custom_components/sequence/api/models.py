@@ -138,6 +138,10 @@ class Account:
     """A Pod's savings goal in dollars; None when no target is set."""
     liability: LiabilityDetails | None = None
     """Statement and payment facts, for liabilities whose balance Sequence could read."""
+    can_be_source: bool = False
+    """Sequence allows transfers out of it (``canBeSource``)."""
+    can_be_destination: bool = False
+    """Sequence allows transfers into it (``canBeDestination``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -187,3 +191,75 @@ class PermissionCheck:
     """Sequence answered 403 ``ACCESS_DENIED`` for these."""
     unverified: frozenset[Permission] = frozenset()
     """Could not be tested (e.g. ``READ_TRANSFERS`` needs an account to ask about)."""
+
+
+class ScheduleType(StrEnum):
+    """How often a scheduled rule runs (``TriggerScheduled.scheduleType``)."""
+
+    ONE_TIME = "ONE_TIME"
+    DAILY = "DAILY"
+    WEEKLY = "WEEKLY"
+    BI_WEEKLY = "BI_WEEKLY"
+    """On the 1st and the 15th of every month (semi-monthly), as Sequence defines it."""
+    MONTHLY = "MONTHLY"
+    EVERY_OTHER_WEEK = "EVERY_OTHER_WEEK"
+    """Every other calendar week: the weeks with an even ISO week number."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleSchedule:
+    """A scheduled rule's trigger: its type as sent and its start (aware, UTC)."""
+
+    schedule_type: str
+    """One of :class:`ScheduleType`, or a type this version does not know (kept as sent)."""
+    start: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleSummary:
+    """One rule as ``GET /rules`` lists it (Platform API)."""
+
+    id: str
+    name: str
+    """Sequence's name, or ``"Rule <id>"`` when it has none."""
+    enabled: bool
+    """``status`` is ``ENABLED``: the rule runs on its trigger and may be triggered."""
+    supported: bool
+    """``isSupported``: the public API can describe (and trigger) the rule."""
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rule:
+    """One rule in full (``GET /rules/{id}``): what the calendar needs of its trigger."""
+
+    summary: RuleSummary
+    trigger_type: str
+    """``ON_FUNDS_TRANSFERRED``, ``SCHEDULED``, ``MANUAL``, or a type this version does not know."""
+    schedule: RuleSchedule | None = None
+    """For ``SCHEDULED`` triggers only."""
+
+
+class RuleExecutionStatus(StrEnum):
+    """Where a rule execution stands."""
+
+    EXECUTED = "EXECUTED"
+    PARTIAL = "PARTIAL"
+    IN_PROGRESS = "IN_PROGRESS"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleExecution:
+    """One execution of a rule (``GET /rules/{ruleId}/executions/{id}``)."""
+
+    id: str
+    rule_id: str
+    status: str
+    """One of :class:`RuleExecutionStatus`, or a status this version does not know."""
+    simulated: bool
+    created_at: datetime
+    transfers_completed: int = 0
+    transfers_failed: int = 0
+    transfers_pending: int = 0
+    transfer_ids: tuple[str, ...] = ()

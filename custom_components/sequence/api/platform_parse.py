@@ -28,6 +28,10 @@ from .models import (
     Account,
     AccountKind,
     LiabilityDetails,
+    Rule,
+    RuleExecution,
+    RuleSchedule,
+    RuleSummary,
     Transfer,
     TransferDirection,
     cents_to_dollars,
@@ -48,6 +52,8 @@ DIRECTIONS: Final = {
 }
 LIABILITY: Final = "LIABILITY"
 SIMULATION: Final = "SIMULATION"
+RULE_ENABLED: Final = "ENABLED"
+SCHEDULED: Final = "SCHEDULED"
 
 FIELD_PATHS: Final = (
     "id",
@@ -400,3 +406,85 @@ def _optional_datetime(value: object, where: str) -> datetime | None:
         return datetime.fromisoformat(text).astimezone(UTC)
     except ValueError, OverflowError:
         _fail(f"{where} is not a valid timestamp")
+
+
+def parse_rule_page(payload: object, page: int) -> tuple[list[RuleSummary], bool]:
+    """One page of ``GET /rules``: rule summaries, deleted ones included (``deleted`` set)."""
+    items, has_next = parse_page(payload, page)
+    return [
+        parse_rule_summary(raw, f"data.items[{index}]") for index, raw in enumerate(items)
+    ], has_next
+
+
+def parse_rule_summary(raw: object, where: str) -> RuleSummary:
+    """One ``RuleSummary`` (also the summary part of a full ``Rule``)."""
+    rule = _object(raw, where)
+    rule_id = _string(rule.get("id", MISSING), f"{where}.id")
+    status = _string(rule.get("status", MISSING), f"{where}.status")
+    supported = rule.get("isSupported", True)
+    if not isinstance(supported, bool):
+        _fail(f"{where}.isSupported is {json_type(supported)}, not a boolean")
+    deleted_at = _optional_datetime(rule.get("deletedAt", MISSING), f"{where}.deletedAt")
+    return RuleSummary(
+        id=rule_id,
+        name=_optional_string(rule.get("name", MISSING), f"{where}.name") or f"Rule {rule_id}",
+        enabled=status == RULE_ENABLED,
+        supported=supported,
+        deleted=deleted_at is not None,
+    )
+
+
+def parse_rule_detail(payload: object) -> Rule:
+    """``GET /rules/{id}``: the rule with its trigger (a full rule is always supported)."""
+    where = "data"
+    rule = _object(unwrap(payload), where)
+    trigger = _object(rule.get("trigger", MISSING), f"{where}.trigger")
+    trigger_type = _string(trigger.get("type", MISSING), f"{where}.trigger.type")
+    schedule = None
+    if trigger_type == SCHEDULED:
+        schedule = RuleSchedule(
+            schedule_type=_string(
+                trigger.get("scheduleType", MISSING), f"{where}.trigger.scheduleType"
+            ),
+            start=_datetime(trigger.get("startDate", MISSING), f"{where}.trigger.startDate"),
+        )
+    return Rule(
+        summary=parse_rule_summary(rule, where), trigger_type=trigger_type, schedule=schedule
+    )
+
+
+def parse_execution_started(payload: object) -> str:
+    """``POST /rules/{id}/trigger`` (202): the new execution's id."""
+    data = _object(unwrap(payload), "data")
+    return _string(data.get("executionId", MISSING), "data.executionId")
+
+
+def parse_rule_execution(payload: object) -> RuleExecution:
+    """``GET /rules/{ruleId}/executions/{id}``: status and transfer counts (no messages)."""
+    where = "data"
+    execution = _object(unwrap(payload), where)
+
+    def count(key: str) -> int:
+        value = execution.get(key, 0)
+        number = _integer(value, f"{where}.{key}")
+        if number < 0:
+            _fail(f"{where}.{key} is negative")
+        return number
+
+    raw_ids = execution.get("transferIds", [])
+    if not isinstance(raw_ids, list):
+        _fail(f"{where}.transferIds is {json_type(raw_ids)}, not an array")
+    mode = _optional_string(execution.get("executionMode", MISSING), f"{where}.executionMode")
+    return RuleExecution(
+        id=_string(execution.get("id", MISSING), f"{where}.id"),
+        rule_id=_string(execution.get("ruleId", MISSING), f"{where}.ruleId"),
+        status=_string(execution.get("status", MISSING), f"{where}.status"),
+        simulated=mode == SIMULATION,
+        created_at=_datetime(execution.get("createdAt", MISSING), f"{where}.createdAt"),
+        transfers_completed=count("transfersCompleted"),
+        transfers_failed=count("transfersFailed"),
+        transfers_pending=count("transfersPending"),
+        transfer_ids=tuple(
+            _string(item, f"{where}.transferIds[{index}]") for index, item in enumerate(raw_ids)
+        ),
+    )
