@@ -11,7 +11,7 @@ later keeps its catalog, failing (its sensors unavailable, its repairs withdrawn
 be said about the rules any more) until the permission is back.
 """
 
-from typing import Final, Protocol
+from typing import Final, Protocol, runtime_checkable
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
@@ -32,12 +32,18 @@ CATALOG_INTERVAL: Final = PLATFORM_LIST_INTERVAL
 """Daily, like the account list: rules change when the user edits them in Sequence."""
 
 
+@runtime_checkable
 class RuleListClient(Protocol):
-    """What the catalog needs of the Platform API client."""
+    """What the catalog needs of the Platform API client (a client that lists rules)."""
 
     async def async_list_rules(self) -> tuple[RuleSummary, ...]:
         """Every rule the key may read (``GET /rules``, all pages)."""
         ...
+
+
+def rule_list_client(client: object) -> RuleListClient | None:
+    """``client`` if it can list rules: an API key's Platform client; None otherwise."""
+    return client if isinstance(client, RuleListClient) else None
 
 
 def rule_issue_id(entry_id: str, subentry_id: str) -> str:
