@@ -1,6 +1,7 @@
 """Shared fixtures for the Sequence tests: the four-fixture pattern plus loaders."""
 
 from collections.abc import Generator
+from dataclasses import dataclass, field, replace
 import json
 import logging
 from pathlib import Path
@@ -10,7 +11,9 @@ from unittest.mock import AsyncMock, MagicMock, PropertyMock, patch
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigSubentryDataWithId
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
@@ -22,10 +25,12 @@ from custom_components.sequence.api import (
     Permission,
     PermissionCheck,
     Transfer,
+    TransferDirection,
     parse_accounts_payload,
 )
-from custom_components.sequence.api.models import RuleSummary
+from custom_components.sequence.api.models import RuleExecution, RuleSummary, cents_to_dollars
 from custom_components.sequence.api.platform_parse import parse_account_detail, parse_transfer
+from custom_components.sequence.api.remote_rules import RemoteRuleTrigger
 from custom_components.sequence.const import (
     CONF_API_TOKEN,
     CONF_BASE_URL,
@@ -47,7 +52,6 @@ from custom_components.sequence.const import (
     SUBENTRY_ROUTE,
     SUBENTRY_RULE,
 )
-from custom_components.sequence.coordinator import SequenceRuntimeData
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TOKEN = "tok-test-7f3a"  # an obvious fake
@@ -95,44 +99,56 @@ FAKE_SECRETS = (
 )
 
 
-def remote_rule_subentry(
-    *, subentry_id: str = RULE_SUBENTRY_ID, title: str = "Round-ups", max_runs: int = 3
+def rule_subentry(
+    *,
+    remote: bool,
+    max_runs_per_day: int = 3,
+    min_interval_minutes: int = 5,
+    subentry_id: str = RULE_SUBENTRY_ID,
+    rule_id: str | None = None,
+    title: str = "Round-ups",
 ) -> ConfigSubentryDataWithId:
-    """A Remote API rule as the subentry flow stores it (trigger URL and secret included)."""
+    """A rule subentry as the subentry flow stores it (Remote API: trigger URL and secret)."""
+    data: dict[str, Any] = {
+        CONF_RULE_ID: rule_id or (REMOTE_RULE_ID if remote else PLATFORM_RULE_ID),
+        CONF_MIN_INTERVAL_MINUTES: min_interval_minutes,
+        CONF_MAX_RUNS_PER_DAY: max_runs_per_day,
+    }
+    if remote:
+        data |= {CONF_TRIGGER_URL: TRIGGER_URL, CONF_SECRET: RULE_SECRET}
     return ConfigSubentryDataWithId(
+        data=data,
         subentry_id=subentry_id,
         subentry_type=SUBENTRY_RULE,
         title=title,
-        unique_id=REMOTE_RULE_ID,
-        data={
-            CONF_RULE_ID: REMOTE_RULE_ID,
-            CONF_TRIGGER_URL: TRIGGER_URL,
-            CONF_SECRET: RULE_SECRET,
-            CONF_MIN_INTERVAL_MINUTES: 5,
-            CONF_MAX_RUNS_PER_DAY: max_runs,
-        },
+        unique_id=data[CONF_RULE_ID],
+    )
+
+
+def remote_rule_subentry(
+    *, subentry_id: str = RULE_SUBENTRY_ID, title: str = "Round-ups", max_runs: int = 3
+) -> ConfigSubentryDataWithId:
+    """A Remote API rule (trigger URL and secret included)."""
+    return rule_subentry(
+        remote=True, subentry_id=subentry_id, title=title, max_runs_per_day=max_runs
     )
 
 
 def platform_rule_subentry(
     *, subentry_id: str = RULE_SUBENTRY_ID, title: str = "Payday split", max_runs: int = 3
 ) -> ConfigSubentryDataWithId:
-    """A Platform API rule as the subentry flow stores it."""
-    return ConfigSubentryDataWithId(
-        subentry_id=subentry_id,
-        subentry_type=SUBENTRY_RULE,
-        title=title,
-        unique_id=PLATFORM_RULE_ID,
-        data={
-            CONF_RULE_ID: PLATFORM_RULE_ID,
-            CONF_MIN_INTERVAL_MINUTES: 5,
-            CONF_MAX_RUNS_PER_DAY: max_runs,
-        },
+    """A Platform API rule."""
+    return rule_subentry(
+        remote=False, subentry_id=subentry_id, title=title, max_runs_per_day=max_runs
     )
 
 
 def route_subentry(
-    *, subentry_id: str = ROUTE_SUBENTRY_ID, max_per_transfer: int = 5000, max_per_day: int = 20000
+    *,
+    subentry_id: str = ROUTE_SUBENTRY_ID,
+    max_per_transfer_cents: int = 5000,
+    max_per_day_cents: int = 8000,
+    description: str = "",
 ) -> ConfigSubentryDataWithId:
     """A transfer route from Paycheck to Emergency Fund, limits in cents."""
     return ConfigSubentryDataWithId(
@@ -143,9 +159,9 @@ def route_subentry(
         data={
             CONF_SOURCE: PAYCHECK_ID,
             CONF_DESTINATION: EMERGENCY_FUND_ID,
-            CONF_MAX_PER_TRANSFER_CENTS: max_per_transfer,
-            CONF_MAX_PER_DAY_CENTS: max_per_day,
-            CONF_DESCRIPTION: "Savings",
+            CONF_MAX_PER_TRANSFER_CENTS: max_per_transfer_cents,
+            CONF_MAX_PER_DAY_CENTS: max_per_day_cents,
+            CONF_DESCRIPTION: description,
         },
     )
 
@@ -270,6 +286,8 @@ def mock_platform_client() -> Generator[MagicMock]:
         client.async_list_accounts.return_value = load_platform_accounts()
         client.async_get_accounts.return_value = load_platform_snapshot()
         client.async_get_transfers.return_value = load_transfers()
+        # The rule catalog's listing (a key without rules unless a test says otherwise).
+        client.async_list_rules = AsyncMock(return_value=())
         yield client
 
 
@@ -341,12 +359,13 @@ def rule_listing() -> AsyncMock:
 def rule_catalogs(hass: HomeAssistant, rule_listing: AsyncMock) -> Generator[list[RuleCatalog]]:
     """Give every entry set up a rule catalog (as an API key with READ_RULES has), not refreshed.
 
-    A stand-in with the read interface the entities use (a coordinator of rule summaries by
-    id) for the rule catalog coordinator built beside the actions.
+    A stand-in with the read interface the entities use (a coordinator of rule summaries by id),
+    so that entity tests set what Sequence says of a rule directly; the real catalog is tested
+    in tests/test_rule_catalog.py.
     """
     made: list[RuleCatalog] = []
 
-    def runtime(**kwargs: Any) -> SequenceRuntimeData:
+    async def setup(*_args: Any) -> RuleCatalog:
         catalog: RuleCatalog = DataUpdateCoordinator(
             hass,
             LOGGER,
@@ -356,7 +375,266 @@ def rule_catalogs(hass: HomeAssistant, rule_listing: AsyncMock) -> Generator[lis
             request_refresh_debouncer=None,
         )
         made.append(catalog)
-        return SequenceRuntimeData(**kwargs, rule_catalog=catalog)
+        return catalog
 
-    with patch("custom_components.sequence.SequenceRuntimeData", side_effect=runtime):
+    with (
+        patch("custom_components.sequence.rule_list_client", return_value=object()),
+        patch("custom_components.sequence.async_setup_rule_catalog", side_effect=setup),
+    ):
         yield made
+
+
+# --- Money actions: devices of subentries, a fake Sequence, loaded entries with money -------
+
+
+def add_subentry_device(hass: HomeAssistant, entry: MockConfigEntry, subentry_id: str) -> str:
+    """The device of a rule or route subentry, as its platform registers it; its id."""
+    subentry = entry.subentries[subentry_id]
+    kind = "rule" if subentry.subentry_type == SUBENTRY_RULE else "route"
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        config_subentry_id=subentry_id,
+        identifiers={(DOMAIN, f"{entry.unique_id}:{kind}:{subentry_id}")},
+        name=subentry.title,
+        model_id=subentry.subentry_type,
+    )
+    return device.id
+
+
+@dataclass
+class FakeSequence:
+    """Sequence's money endpoints as the Platform client would answer them.
+
+    Records every request; remembers idempotency keys (the same key answers the first result,
+    as Sequence does); each follow-up read answers the next queued status.
+    """
+
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    execution_statuses: list[str] = field(default_factory=list)
+    """What the next ``GET .../executions/{id}`` answer (the last one repeats)."""
+    transfer_statuses: list[str] = field(default_factory=list)
+    rules: tuple[RuleSummary, ...] = (
+        RuleSummary(id=PLATFORM_RULE_ID, name="Round-ups", enabled=True, supported=True),
+    )
+    _answers: dict[str, Any] = field(default_factory=dict)
+    _transfers: dict[str, Transfer] = field(default_factory=dict)
+    _executions: dict[str, RuleExecution] = field(default_factory=dict)
+
+    def live(self, kind: str) -> list[dict[str, Any]]:
+        """The live requests of ``kind`` (``trigger_rule`` or ``create_transfer``)."""
+        return [r for r in self.requests if r["kind"] == kind and not r["simulation"]]
+
+    async def trigger_rule(
+        self,
+        rule_id: str,
+        *,
+        idempotency_key: str,
+        simulation: bool,
+        execute_amount_cents: int | None = None,
+    ) -> str:
+        self.requests.append(
+            {
+                "kind": "trigger_rule",
+                "rule_id": rule_id,
+                "key": idempotency_key,
+                "simulation": simulation,
+                "amount_cents": execute_amount_cents,
+            }
+        )
+        if (known := self._answers.get(idempotency_key)) is not None:
+            return str(known)
+        execution_id = f"exec-{len(self._executions) + 1}"
+        self._executions[execution_id] = RuleExecution(
+            id=execution_id,
+            rule_id=rule_id,
+            status="IN_PROGRESS",
+            simulated=simulation,
+            created_at=dt_util.utcnow(),
+        )
+        self._answers[idempotency_key] = execution_id
+        return execution_id
+
+    async def get_rule_execution(self, rule_id: str, execution_id: str) -> RuleExecution:
+        status = self.execution_statuses.pop(0) if len(self.execution_statuses) > 1 else None
+        status = status or (self.execution_statuses or ["IN_PROGRESS"])[0]
+        execution = replace(
+            self._executions[execution_id],
+            status=status,
+            transfers_completed=2 if status in {"EXECUTED", "PARTIAL"} else 0,
+            transfers_failed=1 if status in {"PARTIAL", "FAILED"} else 0,
+        )
+        self._executions[execution_id] = execution
+        return execution
+
+    async def create_transfer(
+        self,
+        *,
+        source_id: str,
+        destination_id: str,
+        amount_cents: int,
+        description: str | None,
+        simulation: bool,
+        idempotency_key: str,
+    ) -> Transfer:
+        self.requests.append(
+            {
+                "kind": "create_transfer",
+                "source_id": source_id,
+                "destination_id": destination_id,
+                "amount_cents": amount_cents,
+                "description": description,
+                "key": idempotency_key,
+                "simulation": simulation,
+            }
+        )
+        if (known := self._answers.get(idempotency_key)) is not None:
+            return self._transfers[known]
+        transfer_id = f"{'sim' if simulation else 'transfer'}-{len(self._transfers) + 1}"
+        self._transfers[transfer_id] = Transfer(
+            id=transfer_id,
+            status="COMPLETE" if simulation else "PROCESSING",
+            direction=TransferDirection.INTERNAL,
+            direction_name="INTERNAL",
+            origin="USER",
+            amount=cents_to_dollars(amount_cents),
+            created_at=dt_util.utcnow(),
+            source_id=source_id,
+            destination_id=destination_id,
+            simulated=simulation,
+        )
+        self._answers[idempotency_key] = transfer_id
+        return self._transfers[transfer_id]
+
+    async def get_transfer(self, transfer_id: str) -> Transfer:
+        status = self.transfer_statuses.pop(0) if len(self.transfer_statuses) > 1 else None
+        status = status or (self.transfer_statuses or [self._transfers[transfer_id].status])[0]
+        self._transfers[transfer_id] = replace(
+            self._transfers[transfer_id],
+            status=status,
+            completed_at=dt_util.utcnow() if status == "COMPLETE" else None,
+        )
+        return self._transfers[transfer_id]
+
+    async def list_rules(self) -> tuple[RuleSummary, ...]:
+        return self.rules
+
+
+@dataclass(frozen=True)
+class MoneySetup:
+    """A loaded entry with a rule (and, with an API key, a route) and their devices."""
+
+    entry: MockConfigEntry
+    rule_device: str
+    route_device: str | None
+    fake: FakeSequence
+    client: MagicMock
+
+
+@pytest.fixture
+def fake_sequence() -> FakeSequence:
+    return FakeSequence()
+
+
+@pytest.fixture
+def money_client(mock_platform_client: MagicMock, fake_sequence: FakeSequence) -> MagicMock:
+    """The Platform client with Sequence's money and rule endpoints (the fake behind them)."""
+    client = mock_platform_client
+    client.async_list_rules = AsyncMock(side_effect=fake_sequence.list_rules)
+    client.async_trigger_rule = AsyncMock(side_effect=fake_sequence.trigger_rule)
+    client.async_get_rule_execution = AsyncMock(side_effect=fake_sequence.get_rule_execution)
+    client.async_create_transfer = AsyncMock(side_effect=fake_sequence.create_transfer)
+    client.async_get_transfer = AsyncMock(side_effect=fake_sequence.get_transfer)
+    return client
+
+
+@pytest.fixture
+def remote_trigger() -> Generator[MagicMock]:
+    """``RemoteRuleTrigger.async_trigger``, mocked (the real object is built with its URL)."""
+    with patch.object(RemoteRuleTrigger, "async_trigger", autospec=True) as trigger:
+        yield trigger
+
+
+@pytest.fixture
+def platform_money_entry() -> MockConfigEntry:
+    """The API-key entry with a rule and a transfer route."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Sequence (API key)",
+        unique_id=PLATFORM_ANCHOR_ID,
+        data={CONF_API_TOKEN: API_KEY, CONF_BASE_URL: BASE_URL, CONF_CREDENTIAL_KIND: KIND_API_KEY},
+        entry_id="01JSEQUENCETESTENTRYPLATFORM",
+        subentries_data=[rule_subentry(remote=False), route_subentry()],
+    )
+
+
+@pytest.fixture
+def remote_money_entry() -> MockConfigEntry:
+    """The access-token entry with a Remote API rule."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Sequence",
+        unique_id=ANCHOR_ID,
+        data={
+            CONF_API_TOKEN: TOKEN,
+            CONF_BASE_URL: BASE_URL,
+            CONF_CREDENTIAL_KIND: KIND_ACCESS_TOKEN,
+        },
+        entry_id="01JSEQUENCETESTENTRY0000001",
+        subentries_data=[rule_subentry(remote=True)],
+    )
+
+
+async def setup_money(
+    hass: HomeAssistant, entry: MockConfigEntry, fake: FakeSequence, client: MagicMock
+) -> MoneySetup:
+    """Set ``entry`` up and register its subentries' devices."""
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return MoneySetup(
+        entry=entry,
+        rule_device=add_subentry_device(hass, entry, RULE_SUBENTRY_ID),
+        route_device=(
+            add_subentry_device(hass, entry, ROUTE_SUBENTRY_ID)
+            if ROUTE_SUBENTRY_ID in entry.subentries
+            else None
+        ),
+        fake=fake,
+        client=client,
+    )
+
+
+@pytest.fixture
+async def platform_money(
+    hass: HomeAssistant,
+    platform_money_entry: MockConfigEntry,
+    money_client: MagicMock,
+    fake_sequence: FakeSequence,
+    frozen_start: FrozenDateTimeFactory,
+) -> MoneySetup:
+    """The API-key entry, loaded, with its rule and route devices."""
+    return await setup_money(hass, platform_money_entry, fake_sequence, money_client)
+
+
+@pytest.fixture
+async def remote_money(
+    hass: HomeAssistant,
+    remote_money_entry: MockConfigEntry,
+    mock_sequence_client: MagicMock,
+    remote_trigger: MagicMock,
+    fake_sequence: FakeSequence,
+    frozen_start: FrozenDateTimeFactory,
+) -> MoneySetup:
+    """The access-token entry, loaded, with its Remote API rule's device."""
+    return await setup_money(hass, remote_money_entry, fake_sequence, remote_trigger)
+
+
+async def call_action(
+    hass: HomeAssistant, service: str, data: dict[str, Any], **kwargs: Any
+) -> dict[str, Any]:
+    """Call one of the integration's actions and return its response."""
+    response = await hass.services.async_call(
+        DOMAIN, service, data, blocking=True, return_response=True, **kwargs
+    )
+    assert response is not None
+    return dict(response)

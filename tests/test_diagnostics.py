@@ -125,7 +125,7 @@ async def test_rules_and_routes_are_counted_never_shown(
     entry = token_entry_with(
         remote_rule_subentry(),
         platform_rule_subentry(subentry_id="01JSEQUENCERULESUBENTRY002"),
-        route_subentry(),
+        route_subentry(max_per_day_cents=20000, description="Savings"),
     )
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)

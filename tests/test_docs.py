@@ -10,6 +10,7 @@ either side that is not made on the other fails here.
 
 import ast
 from collections.abc import Iterator
+from dataclasses import fields
 from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import takewhile
@@ -39,6 +40,7 @@ import yaml
 from custom_components.sequence import const
 from custom_components.sequence.api import AccountKind, TransferDirection, parse_accounts_payload
 from custom_components.sequence.api.platform import ROUTE_PERMISSIONS
+from custom_components.sequence.audit import AuditRecord
 from custom_components.sequence.backoff import RETRY_STEPS, FailureBackoff
 from custom_components.sequence.binary_sensor import API_PROBLEM_DESCRIPTIONS
 from custom_components.sequence.button import REFRESH_DESCRIPTION
@@ -222,6 +224,11 @@ def code_entity(entity_id: str) -> list[tuple[str, str | None]]:
     ]
 
 
+RECORD_EVENTS = {const.EVENT_MONEY_ACTION: {field.name for field in fields(AuditRecord)}}
+"""Events whose data is a record rather than a dict literal: the audit trail's event is an
+``AuditRecord.as_dict()``, so its keys are the record's fields."""
+
+
 def fired_events() -> dict[str, set[str]]:
     """Event type -> the keys of the data dict, for every ``hass.bus.async_fire`` in the code."""
     names = {name: value for name, value in vars(const).items() if name.startswith("EVENT_")}
@@ -235,11 +242,15 @@ def fired_events() -> dict[str, set[str]]:
             ):
                 continue
             event, data = node.args[:2]
-            assert isinstance(data, ast.Dict), f"{path.name}: fire events with a dict literal"
-            keys = {key.value for key in data.keys if isinstance(key, ast.Constant)}
-            for name in (n.id for n in ast.walk(event) if isinstance(n, ast.Name)):
-                if name in names:
-                    fired[names[name]] = keys
+            events = [
+                names[n.id] for n in ast.walk(event) if isinstance(n, ast.Name) and n.id in names
+            ]
+            for name in events:
+                if isinstance(data, ast.Dict):
+                    fired[name] = {key.value for key in data.keys if isinstance(key, ast.Constant)}
+                else:
+                    assert name in RECORD_EVENTS, f"{path.name}: fire events with a dict literal"
+                    fired[name] = RECORD_EVENTS[name]
     return fired
 
 
@@ -435,7 +446,10 @@ async def test_entity_table_with_an_access_token(hass: HomeAssistant) -> None:
 @pytest.mark.usefixtures("mock_platform_client", "frozen_start", "rule_catalogs")
 async def test_entity_table_with_an_api_key(hass: HomeAssistant) -> None:
     """With an API key (activity on, a rule, a route) every documented entity id exists."""
-    entry = api_key_entry_with(platform_rule_subentry(title=RULE_TITLE), route_subentry())
+    entry = api_key_entry_with(
+        platform_rule_subentry(title=RULE_TITLE),
+        route_subentry(max_per_day_cents=20000, description="Savings"),
+    )
     entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(entry, options={CONF_ACTIVITY: True})
     registry = registry_of(hass, await set_up(hass, entry))

@@ -1,27 +1,39 @@
 """Tests for the one mapping from client errors to Home Assistant's."""
 
-from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    HomeAssistantError,
+    ServiceValidationError,
+)
 from homeassistant.helpers.update_coordinator import UpdateFailed
 import pytest
 
 from custom_components.sequence.api import (
     Permission,
     SequenceAuthError,
+    SequenceConflictError,
     SequenceConnectionError,
     SequenceError,
     SequenceNotFoundError,
+    SequenceOutcomeUnknownError,
     SequencePermissionError,
     SequenceRateLimitError,
+    SequenceRefusedError,
     SequenceResponseError,
+    SequenceRuleSecretError,
     SequenceServerError,
 )
+from custom_components.sequence.audit import MoneyAction
 from custom_components.sequence.const import CONF_API_TOKEN, DOMAIN, KIND_ACCESS_TOKEN, KIND_API_KEY
 from custom_components.sequence.errors import (
     ERROR_KINDS,
+    MONEY_ERRORS,
     PERMISSION_NOT_GRANTED,
+    Executed,
     action_error,
     error_kind,
     flow_error,
+    money_action_error,
     required_wait,
     update_error,
 )
@@ -159,3 +171,111 @@ def test_a_missing_permission_on_an_action_never_reauthenticates(
 
 def test_action_error_without_a_client_error() -> None:
     assert action_error(None, KIND_API_KEY).translation_key == "unexpected_response"
+
+
+# --- Money actions ------------------------------------------------------------------------------
+
+RULE = MoneyAction.TRIGGER_RULE
+TRANSFER = MoneyAction.TRANSFER
+MONEY_CASES = [
+    # (error, action, key, executed, result, placeholders, raised as a ServiceValidationError)
+    (SequenceConflictError("x"), RULE, "rule_in_progress", Executed.RUNNING, "in_progress",
+     {"idempotency_key": "k-1"}, False),
+    (SequenceConflictError("x"), TRANSFER, "transfer_in_progress", Executed.RUNNING,
+     "in_progress", {"idempotency_key": "k-1"}, False),
+    (SequenceRuleSecretError("x"), RULE, "rule_secret_refused", Executed.NO, "rejected", None,
+     False),
+    (SequencePermissionError("x", permission=Permission.TRIGGER_RULES), RULE,
+     "rule_permission_missing", Executed.NO, "rejected", {"permission": "TRIGGER_RULES"}, False),
+    (SequencePermissionError("x"), TRANSFER, "transfer_permission_missing", Executed.NO,
+     "rejected", {"permission": "MANUAL_TRANSFER"}, False),
+    (SequenceRateLimitError("x", retry_after=12.2), RULE, "money_rate_limited", Executed.NO,
+     "rate_limited", {"seconds": "13"}, False),
+    (SequenceRateLimitError("x", retry_after=0), RULE, "money_rate_limited", Executed.NO,
+     "rate_limited", {"seconds": "1"}, False),
+    (SequenceRateLimitError("x"), TRANSFER, "money_rate_limited_later", Executed.NO,
+     "rate_limited", None, False),
+    (SequenceRefusedError("x", code="RULE_DEACTIVATED"), RULE, "rule_disabled", Executed.NO,
+     "rejected", None, False),
+    (SequenceRefusedError("x", code="INVALID_RULE"), RULE, "rule_gone", Executed.NO, "rejected",
+     None, False),
+    (SequenceRefusedError("x", code="RULE_NOT_FOUND"), RULE, "rule_gone", Executed.NO,
+     "rejected", None, False),
+    (SequenceNotFoundError("x"), RULE, "rule_gone", Executed.NO, "rejected", None, False),
+    (SequenceRefusedError("x", code="IDEMPOTENCY_KEY_MISMATCH"), TRANSFER,
+     "idempotency_key_reused", Executed.NO, "rejected", None, True),
+    (SequenceRefusedError("x", code="MAXIMUM_AMOUNT_EXCEEDED"), TRANSFER,
+     "transfer_over_key_maximum", Executed.NO, "rejected", None, True),
+    (SequenceRefusedError("x", code="INSUFFICIENT_FUNDS"), TRANSFER, "insufficient_funds",
+     Executed.NO, "rejected", None, False),
+    (SequenceRefusedError("x", code="INVALID_PARAMETERS"), TRANSFER, "money_refused_code",
+     Executed.NO, "rejected", {"code": "INVALID_PARAMETERS"}, True),
+    (SequenceRefusedError("x"), RULE, "money_refused", Executed.NO, "rejected", None, False),
+    (SequenceAuthError("x"), RULE, "invalid_auth_api_key", Executed.NO, "rejected", None, False),
+    (SequenceConnectionError("x"), TRANSFER, "money_not_sent", Executed.NO, "failed", None,
+     False),
+    (SequenceOutcomeUnknownError("x"), RULE, "rule_result_unknown", Executed.MAYBE, "unknown",
+     {"idempotency_key": "k-1"}, False),
+    (SequenceOutcomeUnknownError("x"), TRANSFER, "transfer_result_unknown", Executed.MAYBE,
+     "unknown", {"idempotency_key": "k-1"}, False),
+    (SequenceServerError("HTTP 502"), TRANSFER, "transfer_result_unknown", Executed.MAYBE,
+     "unknown", {"idempotency_key": "k-1"}, False),
+    (SequenceResponseError("x"), RULE, "rule_result_unknown", Executed.MAYBE, "unknown",
+     {"idempotency_key": "k-1"}, False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("error", "action", "key", "executed", "result", "placeholders", "caller"), MONEY_CASES
+)
+def test_money_action_errors(
+    error: SequenceError,
+    action: MoneyAction,
+    key: str,
+    executed: Executed,
+    result: str,
+    placeholders: dict[str, str] | None,
+    caller: bool,
+) -> None:
+    failure = money_action_error(
+        error, action=action, credential=KIND_API_KEY, idempotency_key="k-1"
+    )
+    assert (failure.reason, failure.executed, failure.result) == (key, executed, result)
+    assert failure.error.translation_domain == DOMAIN
+    assert (failure.error.translation_placeholders or {}) == (placeholders or {})
+    assert isinstance(failure.error, ServiceValidationError) is caller
+    assert not isinstance(failure.error, ConfigEntryAuthFailed)  # never a reauthentication
+    assert key in {*MONEY_ERRORS, "idempotency_key_reused", "invalid_auth_api_key"}
+
+
+def test_only_a_definite_answer_releases_a_share() -> None:
+    """A 5xx to a money request is not an outage to retry: it may have run."""
+    server = money_action_error(
+        SequenceServerError("x"), action=RULE, credential=KIND_API_KEY, idempotency_key="k"
+    )
+    assert server.executed is Executed.MAYBE
+
+
+@pytest.mark.parametrize(
+    "error", [SequenceOutcomeUnknownError("x"), SequenceServerError("x"), SequenceError("x")]
+)
+def test_an_unanswered_simulation_moved_nothing(error: SequenceError) -> None:
+    failure = money_action_error(
+        error, action=TRANSFER, credential=KIND_API_KEY, idempotency_key="k", simulation=True
+    )
+    assert (failure.reason, failure.executed, failure.result) == (
+        "simulation_unanswered",
+        Executed.NO,
+        "failed",
+    )
+
+
+def test_a_simulation_refused_by_sequence_reads_as_a_refusal() -> None:
+    failure = money_action_error(
+        SequencePermissionError("x"),
+        action=TRANSFER,
+        credential=KIND_API_KEY,
+        idempotency_key="k",
+        simulation=True,
+    )
+    assert failure.reason == "transfer_permission_missing"

@@ -1,6 +1,7 @@
 """The money guard: limits under one lock, shares saved first, repeats, every outcome audited."""
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
@@ -16,16 +17,19 @@ from custom_components.sequence.audit import AuditOutcome, MoneyAction, async_ge
 from custom_components.sequence.const import DOMAIN, EVENT_MONEY_ACTION
 from custom_components.sequence.guard import (
     IDEMPOTENCY_KEY,
+    NO_LIMITS,
     MoneyCall,
     MoneyGuard,
     Refusal,
     RouteLimits,
     RuleLimits,
+    async_refusal,
+    async_refuse,
     cents_text,
     derive_idempotency_key,
     request_fingerprint,
 )
-from custom_components.sequence.ledger import AttemptStatus, MoneyLedger, Outcome
+from custom_components.sequence.ledger import AttemptStatus, Follow, MoneyLedger, Outcome
 
 ENTRY = "01JSEQUENCETESTENTRY0000001"
 RULE = "subentry-rule"
@@ -266,3 +270,57 @@ async def test_simulations_are_audited_without_touching_the_limits(
     assert logbook[0].data["message"] == "ran as a simulation; no money moved"
     assert guard.ledger.runs_today(RULE) == 0
     assert guard.audit.counts() == {"simulated": 1}
+
+
+async def test_checking_reserves_nothing(guard: MoneyGuard) -> None:
+    limits = RuleLimits(min_interval=timedelta(0), max_runs_per_day=1)
+    assert await guard.async_check(rule_call("k"), limits) is None
+    assert guard.ledger.runs_today(RULE) == 0
+    await guard.async_reserve(rule_call("k"), limits)
+    repeat = await guard.async_check(rule_call("k"), limits)  # a repeat: no limit applies
+    assert repeat is not None
+    assert repeat.key == "k"
+    with pytest.raises(ServiceValidationError) as refused:
+        await guard.async_check(rule_call("other"), limits)
+    assert refused.value.translation_key == "rule_daily_limit"
+    assert guard.ledger.runs_today(RULE) == 1
+
+
+async def test_no_limits_refuse_nothing(guard: MoneyGuard) -> None:
+    await guard.async_reserve(rule_call("k"), RuleLimits(timedelta(hours=1), 1))
+    assert await guard.async_check(rule_call("k2", simulated=True), NO_LIMITS) is None
+
+
+async def test_settling_can_open_a_follow(guard: MoneyGuard) -> None:
+    reservation = await guard.async_reserve(rule_call("k"), UNLIMITED_RULE)
+    follow = Follow(reference="exec-1", key="k", started_at=dt_util.utcnow())
+    outcome = Outcome(at=dt_util.utcnow(), result="in_progress", reference="exec-1")
+    await guard.async_settle(reservation, AttemptStatus.SENT, outcome, follow=follow)
+    assert guard.ledger.follows() == [(RULE, follow)]
+
+
+async def test_a_refusal_without_a_guard_or_a_subentry(
+    hass: HomeAssistant, guard: MoneyGuard
+) -> None:
+    """A call naming an entry that is not loaded, or a device that is not a subentry."""
+    events = async_capture_events(hass, EVENT_MONEY_ACTION)
+    call = replace(rule_call(""), subentry_id="")
+    error = await async_refusal(guard.audit, call, Refusal("not_a_rule"))
+    assert error.translation_key == "not_a_rule"
+    with pytest.raises(ServiceValidationError):
+        await async_refuse(guard.audit, call, Refusal("not_a_rule"))
+    assert [(e.data["subentry_id"], e.data["idempotency_key"]) for e in events] == [
+        (None, None),
+        (None, None),
+    ]
+
+
+async def test_the_reason_is_the_errors_unless_given(
+    hass: HomeAssistant, guard: MoneyGuard
+) -> None:
+    events = async_capture_events(hass, EVENT_MONEY_ACTION)
+    error = HomeAssistantError(translation_domain=DOMAIN, translation_key="rule_failed")
+    await guard.async_audit(rule_call("k"), AuditOutcome.FAILED, error=error)
+    await guard.async_audit(rule_call("k"), AuditOutcome.FAILED, reason="other", error=error)
+    await guard.async_audit(rule_call("k"), AuditOutcome.SUCCEEDED)
+    assert [e.data["reason"] for e in events] == ["rule_failed", "other", None]

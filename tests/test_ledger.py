@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_test_home_assistant
@@ -118,6 +118,57 @@ async def test_outcomes_and_follows(ledger: MoneyLedger) -> None:
     assert ledger.follows() == []
 
 
+async def test_a_follow_never_hides_a_newer_action(ledger: MoneyLedger) -> None:
+    first_at = dt_util.utcnow()
+    first = Follow(reference="exec-1", key="a", started_at=first_at)
+    second = Follow(reference="exec-2", key="b", started_at=first_at + timedelta(minutes=6))
+    await ledger.async_record_outcome(
+        RULE, Outcome(at=first.started_at, result="in_progress", reference="exec-1"), follow=first
+    )
+    newer = Outcome(at=second.started_at, result="in_progress", reference="exec-2")
+    await ledger.async_record_outcome(RULE, newer, follow=second)
+    # The first run ends after the second started: its follow closes, the sensors keep the second.
+    ended = Outcome(at=first.started_at, result="executed", reference="exec-1")
+    await ledger.async_record_follow(RULE, ended, finished=True)
+    assert ledger.last_outcome(RULE) == newer
+    assert ledger.follows() == [(RULE, second)]
+    # A status change of the newest one shows, and its follow stays open until it finishes.
+    moving = Outcome(at=second.started_at, result="partial", reference="exec-2")
+    await ledger.async_record_follow(RULE, moving, finished=False)
+    assert ledger.last_outcome(RULE) == moving
+    assert ledger.follows() == [(RULE, second)]
+
+
+async def test_a_follow_shows_on_an_empty_book(ledger: MoneyLedger) -> None:
+    outcome = Outcome(at=dt_util.utcnow(), result="complete", reference="t-1")
+    await ledger.async_record_follow(ROUTE, outcome, finished=True)
+    assert ledger.last_outcome(ROUTE) == outcome
+
+
+async def test_follows_saved_before_they_knew_their_context_load(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    hass_storage[f"sequence.money.{ENTRY}"] = {
+        "version": 1,
+        "key": f"sequence.money.{ENTRY}",
+        "data": {
+            "subentries": {
+                RULE: {
+                    "attempts": [],
+                    "last": None,
+                    "follows": [
+                        {"reference": "e", "key": "k", "started_at": "2026-12-01T15:00:00+00:00"}
+                    ],
+                }
+            }
+        },
+    }
+    money = MoneyLedger(hass, ENTRY)
+    await money.async_load()
+    [(subentry, follow)] = money.follows()
+    assert (subentry, follow.context_id, follow.user_id) == (RULE, None, None)
+
+
 async def test_forgetting_a_subentry(ledger: MoneyLedger) -> None:
     await ledger.async_reserve(RULE, attempt("a"))
     await ledger.async_reserve(ROUTE, attempt("b"))
@@ -130,7 +181,12 @@ async def test_forgetting_a_subentry(ledger: MoneyLedger) -> None:
 
 async def test_every_change_is_signalled(hass: HomeAssistant, ledger: MoneyLedger) -> None:
     calls: list[str] = []
-    unsubscribe = ledger.async_subscribe(RULE, lambda: calls.append("changed"))
+
+    @callback
+    def changed() -> None:  # a callback runs at once; a plain function would go to a thread
+        calls.append("changed")
+
+    unsubscribe = ledger.async_subscribe(RULE, changed)
     await ledger.async_reserve(RULE, attempt("a"))
     await ledger.async_set_status(RULE, "a", AttemptStatus.SENT)
     await ledger.async_reserve(ROUTE, attempt("b"))  # another subentry: not this listener
@@ -145,7 +201,7 @@ async def test_everything_survives_a_restart(tmp_path: Any) -> None:
     config_dir = str(tmp_path)
     now = dt_util.utcnow()
     outcome = Outcome(at=now, result="unknown", simulated=False, amount_cents=5000)
-    follow = Follow(reference="t-1", key="a", started_at=now)
+    follow = Follow(reference="t-1", key="a", started_at=now, context_id="ctx", user_id="u")
     async with async_test_home_assistant(config_dir=config_dir) as first:
         money = MoneyLedger(first, ENTRY)
         await money.async_load()

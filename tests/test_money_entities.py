@@ -15,6 +15,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.sequence.api import Permission, SequencePermissionError
 from custom_components.sequence.api.models import RuleSummary
 from custom_components.sequence.const import DOMAIN
 from custom_components.sequence.ledger import Attempt, AttemptStatus, MoneyLedger, Outcome
@@ -64,7 +65,9 @@ async def money_entry(
     rule_catalogs: list[RuleCatalog],
 ) -> MockConfigEntry:
     """An API-key entry with a rule and a route, its rule catalog listed once."""
-    entry = api_key_entry_with(platform_rule_subentry(), route_subentry())
+    entry = api_key_entry_with(
+        platform_rule_subentry(), route_subentry(max_per_day_cents=20000, description="Savings")
+    )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await rule_catalogs[0].async_refresh()
@@ -279,7 +282,12 @@ async def test_today_starts_again_at_each_local_midnight(
     """Runs and amounts of the day drop at the local midnight, however long the day was."""
     await hass.config.async_set_time_zone(zone)
     freezer.move_to(evening)
-    entry = await set_up(hass, api_key_entry_with(platform_rule_subentry(), route_subentry()))
+    entry = await set_up(
+        hass,
+        api_key_entry_with(
+            platform_rule_subentry(), route_subentry(max_per_day_cents=20000, description="Savings")
+        ),
+    )
     ledger = ledger_of(entry)
     await ledger.async_reserve(RULE_SUBENTRY_ID, attempt("evening"))
     await ledger.async_reserve(ROUTE_SUBENTRY_ID, attempt("evening", 5000))
@@ -361,6 +369,9 @@ async def test_no_enabled_in_sequence_without_the_rule_list(
     entity_registry: er.EntityRegistry,
 ) -> None:
     """A key without READ_RULES has no rule catalog: the rule has its sensors only."""
+    mock_platform_client.async_list_rules.side_effect = SequencePermissionError(
+        "no READ_RULES", permission=Permission.READ_RULES
+    )
     entry = await set_up(hass, api_key_entry_with(platform_rule_subentry()))
     assert subentry_platforms(entity_registry, entry) == {"sensor"}
 

@@ -161,7 +161,9 @@ async def test_new_limits_show_at_once(
     frozen_start: FrozenDateTimeFactory,
     device_registry: dr.DeviceRegistry,
 ) -> None:
-    entry = await set_up(hass, api_key_entry_with(route_subentry()))
+    entry = await set_up(
+        hass, api_key_entry_with(route_subentry(max_per_day_cents=20000, description="Savings"))
+    )
     left_today = "sensor.sequence_paycheck_emergency_fund_left_today"
     assert hass.states.get(left_today).state == "200.00"
     subentry = next(iter(entry.subentries.values()))
@@ -257,7 +259,7 @@ async def test_a_new_rule_asks_the_rule_list_again(
     """Its "Enabled in Sequence" must not wait for the daily listing."""
     entry = await set_up(hass, api_key_entry_with())
     assert rule_catalogs
-    route = route_subentry()
+    route = route_subentry(max_per_day_cents=20000, description="Savings")
     hass.config_entries.async_add_subentry(
         entry,
         ConfigSubentry(

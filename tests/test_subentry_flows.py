@@ -378,7 +378,9 @@ async def test_a_rule_needs_a_loaded_entry(
 async def test_a_platform_rule_is_picked_dry_run_and_added_once_confirmed(
     hass: HomeAssistant, api_entry: MockConfigEntry, rule_api: MagicMock
 ) -> None:
+    listed_before = rule_api.async_list_rules.await_count  # the rule catalog's, at setup
     result = await start(hass, api_entry)
+    assert rule_api.async_list_rules.await_count == listed_before + 1
     assert result["step_id"] == "api_key"
     assert result["errors"] == {}
     # Only enabled, supported, not deleted rules, by name.
@@ -417,7 +419,8 @@ async def test_a_platform_rule_is_picked_dry_run_and_added_once_confirmed(
         CONF_MIN_INTERVAL_MINUTES: 5,
         CONF_MAX_RUNS_PER_DAY: 3,
     }
-    assert rule_api.async_list_rules.await_count == 1
+    # The flow listed once; the catalog once more for the new rule.
+    assert rule_api.async_list_rules.await_count == listed_before + 2
     assert hass.states.get("sensor.sequence_payday_split_last_run") is not None
 
     # Added rules are not offered again.
@@ -789,7 +792,9 @@ async def test_a_route_already_added_is_not_added_again(
     hass: HomeAssistant, rule_api: MagicMock, frozen_start: FrozenDateTimeFactory
 ) -> None:
     rule_api.async_get_accounts.return_value = transfer_snapshot()
-    entry = await set_up(hass, api_key_entry_with(route_subentry()))
+    entry = await set_up(
+        hass, api_key_entry_with(route_subentry(max_per_day_cents=20000, description="Savings"))
+    )
     result = await start(hass, entry, SUBENTRY_ROUTE)
     result = await submit(hass, result, route_input(), SUBENTRY_ROUTE)
     assert result["errors"] == {"base": "route_exists"}
@@ -808,7 +813,9 @@ async def route_entry(
     hass: HomeAssistant, rule_api: MagicMock, frozen_start: FrozenDateTimeFactory
 ) -> MockConfigEntry:
     rule_api.async_get_accounts.return_value = transfer_snapshot()
-    return await set_up(hass, api_key_entry_with(route_subentry()))
+    return await set_up(
+        hass, api_key_entry_with(route_subentry(max_per_day_cents=20000, description="Savings"))
+    )
 
 
 async def test_a_routes_description_changes_without_confirmation(
@@ -833,7 +840,7 @@ async def test_a_routes_description_changes_without_confirmation(
     )
     assert result["reason"] == "reconfigure_successful"
     assert route_entry.subentries[ROUTE_SUBENTRY_ID].data == {
-        **route_subentry()["data"],
+        **route_subentry(max_per_day_cents=20000, description="Savings")["data"],
         CONF_DESCRIPTION: "",
     }
 
@@ -878,7 +885,9 @@ async def test_a_route_whose_account_is_gone_is_named_by_its_id(
     snapshot = transfer_snapshot()
     accounts = {key: value for key, value in snapshot.accounts.items() if key != PAYCHECK_ID}
     rule_api.async_get_accounts.return_value = AccountsSnapshot(accounts=accounts)
-    entry = await set_up(hass, api_key_entry_with(route_subentry()))
+    entry = await set_up(
+        hass, api_key_entry_with(route_subentry(max_per_day_cents=20000, description="Savings"))
+    )
     result = await start_reconfigure(hass, entry, ROUTE_SUBENTRY_ID)
     result = await submit(
         hass,

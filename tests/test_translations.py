@@ -9,8 +9,14 @@ import pytest
 from custom_components.sequence.api import AccountKind
 from custom_components.sequence.binary_sensor import API_PROBLEM_DESCRIPTIONS
 from custom_components.sequence.button import REFRESH_DESCRIPTION
-from custom_components.sequence.errors import ERROR_KINDS, PERMISSION_NOT_GRANTED
+from custom_components.sequence.errors import (
+    ERROR_KINDS,
+    MONEY_ERRORS,
+    OUTCOME_REASONS,
+    PERMISSION_NOT_GRANTED,
+)
 from custom_components.sequence.money_entities import ROUTE_SENSORS, RULE_ENABLED, RULE_SENSORS
+from custom_components.sequence.rule_catalog import RULE_PROBLEMS, rule_problem
 from custom_components.sequence.sensor import (
     BALANCE_DESCRIPTIONS,
     BALANCE_STATUS_DESCRIPTION,
@@ -71,8 +77,10 @@ def texts_of(keys: set[str]) -> set[str]:
 def test_exception_and_error_keys() -> None:
     """Every error kind has a toast, a form error and a state text, for each credential."""
     kinds = set(ERROR_KINDS)
-    named = set(re.findall(r'Refusal\(\s*"(\w+)"', SOURCE))
-    assert texts_of(kinds) | {PERMISSION_NOT_GRANTED} | named == set(STRINGS["exceptions"])
+    named = set(re.findall(r'Refusal\(\s*f?"(\w+)"', SOURCE))
+    named |= {f"not_a_{noun}" for noun in ("rule", "route")}  # actions.py names them by noun
+    money = {*MONEY_ERRORS, *OUTCOME_REASONS}
+    assert texts_of(kinds) | {PERMISSION_NOT_GRANTED} | named | money == set(STRINGS["exceptions"])
     assert texts_of(kinds) <= set(STRINGS["config"]["error"])
     for kind, description in API_PROBLEM_DESCRIPTIONS.items():
         assert description.translation_key == f"api_problem_{kind}"
@@ -180,6 +188,20 @@ def test_a_step_per_credential_kind() -> None:
     }
     assert set(STRINGS["options"]["step"]) == set(CREDENTIAL_KINDS)
     assert "activity" not in STRINGS["options"]["step"]["access_token"]["data"]
+
+
+def test_repair_issues() -> None:
+    """Every repair the code raises has a text, and every text a repair."""
+    assert set(STRINGS["issues"]) == {
+        "unexpected_response",
+        "missing_read_transfers",
+        "rule_secret_refused",
+        *RULE_PROBLEMS,
+    }
+    assert {rule_problem(None)} < set(RULE_PROBLEMS)
+    for key in ("rule_secret_refused", *RULE_PROBLEMS):
+        texts = " ".join(STRINGS["issues"][key].values())
+        assert {"{title}", "{entry_title}"} <= set(re.findall(r"\{\w+\}", texts)), key
 
 
 def test_account_kind_selector_and_issue() -> None:

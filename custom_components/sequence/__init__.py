@@ -2,8 +2,10 @@
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import config_validation as cv, issue_registry as ir
+from homeassistant.helpers.typing import ConfigType
 
+from .actions import async_setup_actions
 from .activity import SequenceActivityCoordinator, missing_permission_issue_id
 from .api import SequencePlatformClient
 from .audit import async_get_audit_trail, async_remove_audit_trail
@@ -19,10 +21,20 @@ from .coordinator import SequenceConfigEntry, SequenceCoordinator, SequenceRunti
 from .credentials import create_platform_client, create_remote_client
 from .guard import MoneyGuard
 from .ledger import MoneyLedger
+from .rule_catalog import async_setup_rule_catalog, rule_issue_id, rule_list_client
+from .rules import RuleRunner, rule_secret_issue_id
 from .sources import AccountsSource, PlatformAccountsSource, RemoteAccountsSource
 from .subentries import async_setup_subentries
+from .transfers import TransferRunner
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions, once for every entry."""
+    async_setup_actions(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: SequenceConfigEntry) -> bool:
@@ -41,7 +53,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: SequenceConfigEntry) -> 
     ledger = MoneyLedger(hass, entry.entry_id)
     await ledger.async_load()
     money = MoneyGuard(hass, ledger, await async_get_audit_trail(hass, entry.entry_id))
-    runtime = SequenceRuntimeData(coordinator=coordinator, money=money)
+    # The runners are typed by what they need of the client (rules.py, transfers.py); the
+    # Platform client's money methods come with the API client work, which makes these ignores
+    # unused (mypy then says so: remove them).
+    runtime = SequenceRuntimeData(
+        coordinator=coordinator,
+        money=money,
+        rules=RuleRunner(hass, entry, money, platform_client),  # type: ignore[arg-type]
+        transfers=TransferRunner(hass, entry, money, platform_client, coordinator),  # type: ignore[arg-type]
+    )
+    if (rules_client := rule_list_client(platform_client)) is not None:
+        runtime.rule_catalog = await async_setup_rule_catalog(hass, entry, rules_client)
     if platform_client is not None and entry.options.get(CONF_ACTIVITY, False):
         runtime.activity = SequenceActivityCoordinator(hass, entry, platform_client, coordinator)
         # Not a first refresh that could fail setup: balances must work without READ_TRANSFERS.
@@ -49,7 +71,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: SequenceConfigEntry) -> 
     else:
         ir.async_delete_issue(hass, DOMAIN, missing_permission_issue_id(entry))
     entry.runtime_data = runtime
+    # Subentries removed while the entry was not loaded are forgotten first, so that no
+    # follow of theirs is resumed.
     await async_setup_subentries(hass, entry)
+    runtime.rules.async_resume()
+    runtime.transfers.async_resume()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -60,6 +86,12 @@ async def async_unload_entry(hass: HomeAssistant, entry: SequenceConfigEntry) ->
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: SequenceConfigEntry) -> None:
-    """Delete what the entry kept on disk besides its settings: the money ledger and audit."""
+    """Delete what the entry kept besides its settings: money ledger, audit, rule repairs."""
     await MoneyLedger(hass, entry.entry_id).async_remove()
     await async_remove_audit_trail(hass, entry.entry_id)
+    for subentry_id in entry.subentries:
+        for issue_id in (
+            rule_issue_id(entry.entry_id, subentry_id),
+            rule_secret_issue_id(entry.entry_id, subentry_id),
+        ):
+            ir.async_delete_issue(hass, DOMAIN, issue_id)

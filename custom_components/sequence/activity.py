@@ -80,6 +80,14 @@ class SequenceActivityCoordinator(DataUpdateCoordinator[ActivitySummary]):
         self._pending_since: datetime | None = None
         """The oldest unfinished transfer: the window reaches back to it to see it settle."""
 
+    def transfer_status(self, transfer_id: str) -> str | None:
+        """The status last told (by an event) of a transfer, if it was."""
+        return self._statuses.get(transfer_id)
+
+    def note_transfer_status(self, transfer_id: str, status: str) -> None:
+        """A transfer's status was told elsewhere (a followed transfer): do not tell it again."""
+        self._statuses[transfer_id] = status
+
     async def _async_update_data(self) -> ActivitySummary:
         now = dt_util.now()
         month_start = dt_util.start_of_local_day(now.replace(day=1))

@@ -22,7 +22,6 @@ from .account_changes import (
     diff_accounts,
 )
 from .api import Account, AccountKind, AccountsSnapshot, SequenceError
-from .api.models import RuleSummary
 from .backoff import FailureBackoff
 from .const import (
     CONF_ACCOUNT_KINDS,
@@ -48,18 +47,24 @@ from .texts import credential_kind
 if TYPE_CHECKING:
     from .activity import SequenceActivityCoordinator
     from .guard import MoneyGuard
+    from .rule_catalog import RuleCatalogCoordinator
+    from .rules import RuleRunner
+    from .transfers import TransferRunner
 
 
 @dataclass(slots=True)
 class SequenceRuntimeData:
-    """What a loaded entry holds: the accounts, the money guard, and activity when switched on."""
+    """What a loaded entry holds: the accounts, money actions, and activity when switched on."""
 
     coordinator: SequenceCoordinator
     money: MoneyGuard
     """The gate of the entry's rule runs and transfers, with its ledger and audit trail."""
+    rules: RuleRunner
+    transfers: TransferRunner
     activity: SequenceActivityCoordinator | None = None
-    rule_catalog: DataUpdateCoordinator[dict[str, RuleSummary]] | None = None
-    """API key with ``READ_RULES``: the key's rules by id (what "Enabled in Sequence" shows)."""
+    rule_catalog: RuleCatalogCoordinator | None = None
+    """API key with ``READ_RULES`` only: Sequence's rules by id (``.data``; "Enabled in
+    Sequence" shows it)."""
 
 
 type SequenceConfigEntry = ConfigEntry[SequenceRuntimeData]

@@ -27,7 +27,7 @@ from homeassistant.util import dt as dt_util
 
 from .audit import AuditOutcome, AuditRecord, AuditTrail, MoneyAction
 from .const import DOMAIN
-from .ledger import Attempt, AttemptStatus, MoneyLedger, Outcome
+from .ledger import Attempt, AttemptStatus, Follow, MoneyLedger, Outcome
 
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:/|-]{1,36}")
 """What Sequence accepts in the ``idempotency-key`` header (at most 36 characters)."""
@@ -120,6 +120,19 @@ class RouteLimits:
         return None
 
 
+class NoLimits:
+    """The limits of a simulation: none, since it moves nothing."""
+
+    def refusal(
+        self, ledger: MoneyLedger, subentry_id: str, now: datetime, amount_cents: int | None
+    ) -> Refusal | None:
+        """Never a refusal."""
+        return None
+
+
+NO_LIMITS = NoLimits()
+
+
 def cents_text(cents: int) -> str:
     """``5000`` -> ``"50.00"`` (exact: integer arithmetic only)."""
     sign = "-" if cents < 0 else ""
@@ -134,9 +147,11 @@ class MoneyCall:
     action: MoneyAction
     entry_id: str
     subentry_id: str
+    """Empty for a call refused because it named no subentry of the entry."""
     title: str
     """The subentry's title, for the logbook ("Sequence rule Round-ups")."""
     idempotency_key: str
+    """The key sent with the request; empty for a call refused before it had a valid one."""
     fingerprint: str
     simulated: bool
     context: Context
@@ -168,31 +183,45 @@ class MoneyGuard:
         self.audit = audit
         self._lock = asyncio.Lock()
 
+    async def async_check(self, call: MoneyCall, limits: Limits) -> Attempt | None:
+        """Refuse the call if it may not go out now; reserve nothing.
+
+        Returns the earlier attempt the call repeats (same idempotency key and request, its
+        share still counted: no limit applies to it), or None for a new call.
+
+        A call whose idempotency key the ledger knows with another request is refused, as
+        Sequence would refuse it (``IDEMPOTENCY_KEY_MISMATCH``).
+
+        Raises:
+            ServiceValidationError: refused (also recorded in the audit trail).
+        """
+        earlier = self.ledger.find(call.subentry_id, call.idempotency_key)
+        if earlier is not None and earlier.fingerprint != call.fingerprint:
+            await self.async_refuse(call, Refusal("idempotency_key_reused"))
+        if earlier is not None and earlier.counts:
+            return earlier
+        now = dt_util.utcnow()
+        if refusal := limits.refusal(self.ledger, call.subentry_id, now, call.amount_cents):
+            await self.async_refuse(call, refusal)
+        return None
+
     async def async_reserve(self, call: MoneyCall, limits: Limits) -> Reservation:
         """Check ``limits`` and reserve the call's share, under the lock; else refuse.
 
-        A call whose idempotency key the ledger knows is a repeat: with the same request and a
-        share still counted it needs no new share (Sequence will not run it twice); with another
-        request it is refused, as Sequence would refuse it (``IDEMPOTENCY_KEY_MISMATCH``).
+        A repeat (see :meth:`async_check`) needs no new share: Sequence will not run it twice.
 
         Raises:
             ServiceValidationError: refused (also recorded in the audit trail).
         """
         async with self._lock:
-            earlier = self.ledger.find(call.subentry_id, call.idempotency_key)
-            if earlier is not None and earlier.fingerprint != call.fingerprint:
-                await self.async_refuse(call, Refusal("idempotency_key_reused"))
-            if earlier is not None and earlier.counts:
+            if (earlier := await self.async_check(call, limits)) is not None:
                 return Reservation(call=call, repeat=earlier)
-            now = dt_util.utcnow()
-            if refusal := limits.refusal(self.ledger, call.subentry_id, now, call.amount_cents):
-                await self.async_refuse(call, refusal)
             await self.ledger.async_reserve(
                 call.subentry_id,
                 Attempt(
                     key=call.idempotency_key,
                     fingerprint=call.fingerprint,
-                    at=now,
+                    at=dt_util.utcnow(),
                     amount_cents=call.amount_cents,
                 ),
             )
@@ -200,15 +229,9 @@ class MoneyGuard:
 
     async def async_refuse(self, call: MoneyCall, refusal: Refusal) -> NoReturn:
         """Record a refusal and raise it as a translated ``ServiceValidationError``."""
-        error = ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key=refusal.key,
-            translation_placeholders=refusal.placeholders,
-        )
-        await self.async_audit(call, AuditOutcome.REFUSED, reason=refusal.key, error=error)
-        raise error
+        await async_refuse(self.audit, call, refusal)
 
-    async def async_settle(
+    async def async_settle(  # noqa: PLR0913 - keyword-only
         self,
         reservation: Reservation,
         status: AttemptStatus,
@@ -216,13 +239,18 @@ class MoneyGuard:
         *,
         reason: str | None = None,
         error: HomeAssistantError | None = None,
+        follow: Follow | None = None,
     ) -> None:
-        """Move the live attempt to ``status``, show ``outcome`` and audit it."""
+        """Move the live attempt to ``status``, show ``outcome`` and audit it.
+
+        ``follow``: Sequence is still at it; the follow is saved with the outcome, so that a
+        restart resumes it.
+        """
         call = reservation.call
         await self.ledger.async_set_status(
             call.subentry_id, call.idempotency_key, status, outcome.reference
         )
-        await self.ledger.async_record_outcome(call.subentry_id, outcome)
+        await self.ledger.async_record_outcome(call.subentry_id, outcome, follow=follow)
         await self.async_audit(
             call, AUDIT_OUTCOME[status], reason=reason, error=error, reference=outcome.reference
         )
@@ -237,32 +265,73 @@ class MoneyGuard:
         reference: str | None = None,
     ) -> None:
         """Write one outcome of ``call`` to the audit trail (store, event, logbook)."""
-        is_rule = call.action is MoneyAction.TRIGGER_RULE
-        record = AuditRecord(
-            time=dt_util.utcnow(),
-            action=call.action,
-            config_entry_id=call.entry_id,
-            subentry_id=call.subentry_id,
-            outcome=outcome,
-            reason=reason,
-            simulated=call.simulated,
-            amount=None if call.amount_cents is None else cents_text(call.amount_cents),
-            rule_id=call.rule_id,
-            source_account_id=call.source_account_id,
-            destination_account_id=call.destination_account_id,
-            execution_id=reference if is_rule else None,
-            transfer_id=None if is_rule else reference,
-            idempotency_key=call.idempotency_key,
-            user_id=call.context.user_id,
-            context_id=call.context.id,
+        await async_audit(
+            self.audit, call, outcome, reason=reason, error=error, reference=reference
         )
-        await self.audit.async_record(
-            record,
-            name=f"Sequence {'rule' if is_rule else 'transfer route'} {call.title}",
-            message=logbook_message(call, outcome, error),
-            entity_id=call.entity_id,
-            context=call.context,
-        )
+
+
+async def async_refuse(trail: AuditTrail, call: MoneyCall, refusal: Refusal) -> NoReturn:
+    """Record a refusal in ``trail`` and raise it as a translated ``ServiceValidationError``.
+
+    Also for calls no guard can take, such as one naming an entry that is not loaded.
+    """
+    raise await async_refusal(trail, call, refusal)
+
+
+async def async_refusal(
+    trail: AuditTrail, call: MoneyCall, refusal: Refusal
+) -> ServiceValidationError:
+    """Record a refusal in ``trail``; the translated ``ServiceValidationError`` to raise."""
+    error = ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=refusal.key,
+        translation_placeholders=refusal.placeholders,
+    )
+    await async_audit(trail, call, AuditOutcome.REFUSED, reason=refusal.key, error=error)
+    return error
+
+
+async def async_audit(  # noqa: PLR0913 - keyword-only
+    trail: AuditTrail,
+    call: MoneyCall,
+    outcome: AuditOutcome,
+    *,
+    reason: str | None = None,
+    error: HomeAssistantError | None = None,
+    reference: str | None = None,
+) -> None:
+    """Write one outcome of ``call`` to ``trail`` (store, event, logbook).
+
+    ``reason`` defaults to the error's translation key.
+    """
+    if reason is None and error is not None:
+        reason = error.translation_key
+    is_rule = call.action is MoneyAction.TRIGGER_RULE
+    record = AuditRecord(
+        time=dt_util.utcnow(),
+        action=call.action,
+        config_entry_id=call.entry_id,
+        subentry_id=call.subentry_id or None,
+        outcome=outcome,
+        reason=reason,
+        simulated=call.simulated,
+        amount=None if call.amount_cents is None else cents_text(call.amount_cents),
+        rule_id=call.rule_id,
+        source_account_id=call.source_account_id,
+        destination_account_id=call.destination_account_id,
+        execution_id=reference if is_rule else None,
+        transfer_id=None if is_rule else reference,
+        idempotency_key=call.idempotency_key or None,
+        user_id=call.context.user_id,
+        context_id=call.context.id,
+    )
+    await trail.async_record(
+        record,
+        name=f"Sequence {'rule' if is_rule else 'transfer route'} {call.title}",
+        message=logbook_message(call, outcome, error),
+        entity_id=call.entity_id,
+        context=call.context,
+    )
 
 
 AUDIT_OUTCOME = {

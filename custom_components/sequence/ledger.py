@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
@@ -85,6 +85,9 @@ class Follow:
     reference: str
     key: str
     started_at: datetime
+    context_id: str | None = None
+    """The context of the call that started it, so its end is logged as caused by that call."""
+    user_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -115,6 +118,8 @@ class _StoredFollow(TypedDict):
     reference: str
     key: str
     started_at: str
+    context_id: NotRequired[str | None]
+    user_id: NotRequired[str | None]
 
 
 class _StoredBook(TypedDict):
@@ -242,6 +247,22 @@ class MoneyLedger:
             book.follows.append(follow)
         await self._async_save(subentry_id)
 
+    async def async_record_follow(
+        self, subentry_id: str, outcome: Outcome, *, finished: bool
+    ) -> None:
+        """What a follow learned about ``outcome.reference``; close the follow when finished.
+
+        The sensors show it unless they already show a newer action (``outcome.at`` is when
+        the followed action was made): a run that ends late does not hide the next one.
+        """
+        book = self._book(subentry_id, create=True)
+        last = book.last
+        if last is None or last.reference == outcome.reference or last.at <= outcome.at:
+            book.last = outcome
+        if finished:
+            book.follows = [item for item in book.follows if item.reference != outcome.reference]
+        await self._async_save(subentry_id)
+
     async def async_forget(self, subentry_id: str) -> None:
         """Drop everything about a removed subentry."""
         if self._books.pop(subentry_id, None) is not None:
@@ -302,6 +323,8 @@ def _book_to_storage(book: _Book) -> _StoredBook:
                 "reference": follow.reference,
                 "key": follow.key,
                 "started_at": follow.started_at.isoformat(),
+                "context_id": follow.context_id,
+                "user_id": follow.user_id,
             }
             for follow in book.follows
         ],
@@ -336,6 +359,8 @@ def _book_from_storage(stored: _StoredBook) -> _Book:
                 reference=item["reference"],
                 key=item["key"],
                 started_at=datetime.fromisoformat(item["started_at"]),
+                context_id=item.get("context_id"),
+                user_id=item.get("user_id"),
             )
             for item in stored["follows"]
         ],

@@ -67,3 +67,48 @@ class SequencePermissionError(SequenceError):
         """Keep the missing permission's name (e.g. ``READ_ACCOUNTS``), when it is known."""
         super().__init__(message)
         self.permission = permission
+
+
+class SequenceOutcomeUnknownError(SequenceError):
+    """A money request was sent, or may have been, and no definite answer came.
+
+    A timeout or a lost connection after the connection was made, any 5xx to a money request,
+    a 2xx whose body cannot be read. Whoever called must not assume it failed: money may have
+    moved. Never raised for a request that was certainly not sent.
+    """
+
+
+class SequenceConflictError(SequenceError):
+    """A request with the same idempotency key is still being processed (409).
+
+    ``RULE_EXECUTION_IN_PROGRESS`` or ``TRANSFER_IN_PROGRESS``: the first request is running;
+    this one did nothing.
+    """
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        """Keep Sequence's upper-case error code, when it sent one."""
+        super().__init__(message)
+        self.code = code
+
+
+class SequenceRefusedError(SequenceError):
+    """Sequence definitely refused a money request; nothing ran.
+
+    400 (``MAXIMUM_AMOUNT_EXCEEDED``, ``IDEMPOTENCY_KEY_MISMATCH``, ``INVALID_PARAMETERS``,
+    ``INSUFFICIENT_FUNDS``, ...), 403 ``RULE_DEACTIVATED`` / ``INVALID_RULE`` (a 403
+    ``ACCESS_DENIED`` stays :class:`SequencePermissionError`), 404 on a money request
+    (``RULE_NOT_FOUND``, ...).
+    """
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        """Keep Sequence's upper-case error code, when it sent one."""
+        super().__init__(message)
+        self.code = code
+
+
+class SequenceRuleSecretError(SequenceError):
+    """A Remote API rule trigger's API secret was refused (401/403, ``INVALID_API_SECRET``).
+
+    About that one rule's secret, never the entry's credential: it is not a
+    :class:`SequenceAuthError`, so it never starts a reauthentication.
+    """

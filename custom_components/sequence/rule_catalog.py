@@ -1,0 +1,165 @@
+"""What Sequence says about the rules an API-key entry may run (needs ``READ_RULES``).
+
+``GET /rules`` (all pages) once a day, and whenever asked (``async_request_refresh``, right
+after a rule subentry is added): the rules by id, which the "enabled in Sequence" sensors read.
+A rule subentry whose rule Sequence deleted, disabled or can no longer run through its API
+gets a repair issue naming the subentry and saying how to fix it; the issue goes away once
+it is fixed (or the subentry is removed).
+
+A key without ``READ_RULES`` is not an error: the entry gets no catalog. A key that loses it
+later keeps its catalog, failing (its sensors unavailable, its repairs withdrawn: nothing can
+be said about the rules any more) until the permission is back.
+"""
+
+from typing import Final, Protocol, runtime_checkable
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+
+from .api import SequenceError, SequencePermissionError
+from .api.models import RuleSummary
+from .backoff import FailureBackoff
+from .const import DOMAIN, LOGGER, PLATFORM_LIST_INTERVAL, SUBENTRY_RULE
+from .coordinator import SequenceConfigEntry
+from .errors import required_wait, update_error
+from .reauth import reload_for_reauthentication
+from .subentry_data import RuleSettings
+from .texts import credential_kind
+
+CATALOG_INTERVAL: Final = PLATFORM_LIST_INTERVAL
+"""Daily, like the account list: rules change when the user edits them in Sequence."""
+
+
+@runtime_checkable
+class RuleListClient(Protocol):
+    """What the catalog needs of the Platform API client (a client that lists rules)."""
+
+    async def async_list_rules(self) -> tuple[RuleSummary, ...]:
+        """Every rule the key may read (``GET /rules``, all pages)."""
+        ...
+
+
+def rule_list_client(client: object) -> RuleListClient | None:
+    """``client`` if it can list rules: an API key's Platform client; None otherwise."""
+    return client if isinstance(client, RuleListClient) else None
+
+
+def rule_issue_id(entry_id: str, subentry_id: str) -> str:
+    """The repair issue of a rule subentry whose rule Sequence no longer runs."""
+    return f"{entry_id}_rule_unavailable_{subentry_id}"
+
+
+RULE_PROBLEMS: Final = ("rule_deleted", "rule_disabled", "rule_unsupported")
+"""The repairs of a rule subentry whose rule Sequence no longer runs (their translation keys)."""
+
+
+def rule_problem(rule: RuleSummary | None) -> str | None:
+    """What is wrong with a subentry's rule (a repair's translation key), or None."""
+    if rule is None or rule.deleted:
+        return "rule_deleted"
+    if not rule.enabled:
+        return "rule_disabled"
+    if not rule.supported:
+        return "rule_unsupported"
+    return None
+
+
+class RuleCatalogCoordinator(DataUpdateCoordinator[dict[str, RuleSummary]]):
+    """The rules of an API-key entry by id, and the repairs of the subentries they affect."""
+
+    config_entry: SequenceConfigEntry
+
+    def __init__(
+        self, hass: HomeAssistant, entry: SequenceConfigEntry, client: RuleListClient
+    ) -> None:
+        """Read the rules daily."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN}_rules",
+            update_interval=CATALOG_INTERVAL,
+        )
+        self.client = client
+        self.permission_missing = False
+        """The last refresh was refused for a missing ``READ_RULES``."""
+        self._backoff = FailureBackoff(CATALOG_INTERVAL)
+
+    async def _async_update_data(self) -> dict[str, RuleSummary]:
+        try:
+            rules = await self.client.async_list_rules()
+        except SequenceError as err:
+            raise self._failure(err) from err
+        self.permission_missing = False
+        self._backoff.succeeded()
+        catalog = {rule.id: rule for rule in rules}
+        self._sync_issues(catalog)
+        return catalog
+
+    def _failure(self, err: SequenceError) -> ConfigEntryAuthFailed | UpdateFailed:
+        """Retry soon (1, 2, 5, 15, 30 minutes, then daily); a lost permission withdraws all."""
+        if isinstance(err, SequencePermissionError):
+            self.permission_missing = True
+            self._sync_issues(None)
+        error = update_error(
+            err,
+            credential=credential_kind(self.config_entry),
+            retry_after=self._backoff.failed(required_wait(err)),
+            permission_needs_reauth=False,  # rules are optional
+        )
+        if isinstance(error, ConfigEntryAuthFailed):
+            reload_for_reauthentication(self.hass, self.config_entry)
+        return error
+
+    def _sync_issues(self, catalog: dict[str, RuleSummary] | None) -> None:
+        """Raise a repair per rule subentry whose rule is unavailable; withdraw the others.
+
+        ``None``: the rules cannot be read, so no repair can be vouched for.
+        """
+        entry = self.config_entry
+        wanted: dict[str, tuple[str, str]] = {}
+        for subentry in entry.subentries.values():
+            if catalog is None or subentry.subentry_type != SUBENTRY_RULE:
+                continue
+            settings = RuleSettings.from_subentry(subentry)
+            if problem := rule_problem(catalog.get(settings.rule_id)):
+                wanted[rule_issue_id(entry.entry_id, subentry.subentry_id)] = (
+                    problem,
+                    subentry.title,
+                )
+        prefix = rule_issue_id(entry.entry_id, "")
+        raised = {
+            issue_id
+            for domain, issue_id in ir.async_get(self.hass).issues
+            if domain == DOMAIN and issue_id.startswith(prefix)
+        }
+        for issue_id in raised - wanted.keys():  # fixed, or its subentry was removed
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        for issue_id, (problem, title) in wanted.items():
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=problem,
+                translation_placeholders={"title": title, "entry_title": entry.title},
+            )
+
+
+async def async_setup_rule_catalog(
+    hass: HomeAssistant, entry: SequenceConfigEntry, client: RuleListClient
+) -> RuleCatalogCoordinator | None:
+    """The entry's catalog, read once; None when the key may not read rules.
+
+    Not a first refresh that could fail the entry's setup: balances work without rules. The
+    catalog keeps polling daily even when nothing listens to it, since its repairs must.
+    """
+    catalog = RuleCatalogCoordinator(hass, entry, client)
+    await catalog.async_refresh()
+    if catalog.permission_missing:
+        return None
+    entry.async_on_unload(catalog.async_add_listener(lambda: None))
+    return catalog
