@@ -4,12 +4,15 @@ README.md makes promises a user builds on: entity ids, option names, event names
 commands, working YAML. Each test here reads one of those lists out of the Markdown and compares
 it with the code, statically where the code states it (descriptions, strings.json, const.py, the
 dict a ``hass.bus.async_fire`` call sends) and by setting the integration up where Home
-Assistant decides it (entity ids, the fields a flow shows, what an automation does). A change on
-either side that is not made on the other fails here.
+Assistant decides it (entity ids, the fields a flow shows, what an automation does). Entity ids
+the docs show must be ones the demo creates (``script/develop``'s entries, set up here against
+the simulator); words of Home Assistant's UI must be the pinned frontend's; the architecture
+notes may name only modules and names the code has. A change on either side that is not made
+on the other fails here.
 """
 
 import ast
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from decimal import Decimal
 from itertools import takewhile
@@ -21,9 +24,10 @@ from typing import Any
 from unittest.mock import MagicMock
 
 from freezegun.api import FrozenDateTimeFactory
+import hass_frontend
 from homeassistant.components.automation.config import async_validate_config_item
 from homeassistant.core import HomeAssistant, ServiceCall
-from homeassistant.data_entry_flow import FlowResult, section
+from homeassistant.data_entry_flow import FlowResult, FlowResultType, section
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util, slugify
@@ -40,7 +44,7 @@ from custom_components.sequence.api import AccountKind, TransferDirection, parse
 from custom_components.sequence.api.platform import ROUTE_PERMISSIONS
 from custom_components.sequence.binary_sensor import API_PROBLEM_DESCRIPTION
 from custom_components.sequence.button import REFRESH_DESCRIPTION
-from custom_components.sequence.const import CONF_ACTIVITY, CONF_BALANCE_EVENTS, DOMAIN
+from custom_components.sequence.const import CONF_BALANCE_EVENTS, DOMAIN
 from custom_components.sequence.sensor import (
     BALANCE_DESCRIPTIONS,
     DETAIL_DESCRIPTIONS,
@@ -51,6 +55,10 @@ from custom_components.sequence.sensor import (
     PLATFORM_TOTAL_DESCRIPTIONS,
     TOTAL_DESCRIPTIONS,
 )
+from tools import dev_instance
+from tools.harness import serve_simulator
+from tools.simulator.runtime import Simulator
+from tools.simulator.state import Bank
 
 from .conftest import load_payload
 
@@ -326,11 +334,19 @@ def test_cards_are_gauges_with_known_options(card: dict[str, Any]) -> None:
     assert card["min"] < card["max"]
 
 
+MENTIONED_ID = re.compile(r"\b(?:sensor|binary_sensor|button)\.sequence_[a-z0-9_]+")
+ENTITY_DOCS = (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")))
+"""Where entity ids are promises: the README and the docs (not the changelog's history)."""
+
+
 def test_every_entity_id_in_the_readme_follows_the_code() -> None:
-    mentioned = set(re.findall(r"\b(?:sensor|binary_sensor|button)\.sequence_[a-z0-9_]+", README))
+    mentioned = set(MENTIONED_ID.findall(README))
     assert mentioned
     for entity_id in mentioned:
-        assert code_entity(entity_id), f"no entity of the code is named like {entity_id}"
+        # Home Assistant appends _2, _3, ... to the second entry's clashing ids.
+        assert code_entity(re.sub(r"_\d+$", "", entity_id)), (
+            f"no entity of the code is named like {entity_id}"
+        )
 
 
 # --- Entities -----------------------------------------------------------------------------------
@@ -377,20 +393,6 @@ def registry_of(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str | 
     }
 
 
-@pytest.fixture
-async def activity_entry(
-    hass: HomeAssistant,
-    platform_config_entry: MockConfigEntry,
-    mock_platform_client: MagicMock,
-    frozen_start: FrozenDateTimeFactory,
-) -> MockConfigEntry:
-    platform_config_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(platform_config_entry, options={CONF_ACTIVITY: True})
-    await hass.config_entries.async_setup(platform_config_entry.entry_id)
-    await hass.async_block_till_done()
-    return platform_config_entry
-
-
 async def test_entity_table_with_an_access_token(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
@@ -409,14 +411,71 @@ async def test_entity_table_with_an_access_token(
             assert not keys & set(registry.values()), f"{names} exist with an access token"
 
 
-async def test_entity_table_with_an_api_key(
-    hass: HomeAssistant, activity_entry: MockConfigEntry
+@pytest.fixture
+async def demo(hass: HomeAssistant, socket_enabled: None) -> AsyncIterator[dict[str, str]]:
+    """The demo ``script/develop`` seeds, in this Home Assistant: entity id -> credential kind.
+
+    ``tools/dev_instance.DEMO_ENTRIES`` set up through the config flow (and options flow) against
+    the simulator, as seeding does over HTTP; every entity the entries register, disabled ones
+    too. Entity ids depend only on the order and the account names, so the frozen parts of
+    seeding (a real Home Assistant, its HTTP APIs) are left to ``script/develop --check``.
+    """
+    simulator = Simulator.create(Bank())
+    async with serve_simulator(simulator, tokens=[dev_instance.DEV_TOKEN]) as running:
+        kinds: dict[str, str] = {}
+        entry_ids = []
+        for planned in dev_instance.DEMO_ENTRIES:
+            flow = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
+            created = await hass.config_entries.flow.async_configure(
+                flow["flow_id"],
+                {
+                    const.CONF_API_TOKEN: planned.credential,
+                    const.SECTION_ADVANCED: {const.CONF_BASE_URL: running.base_url},
+                },
+            )
+            assert created["type"] is FlowResultType.CREATE_ENTRY, created
+            entry_id = created["result"].entry_id
+            entry_ids.append(entry_id)
+            if planned.options:
+                form = await hass.config_entries.options.async_init(entry_id)
+                saved = await hass.config_entries.options.async_configure(
+                    form["flow_id"], dict(planned.options)
+                )
+                assert saved["type"] is FlowResultType.CREATE_ENTRY, saved
+            await hass.async_block_till_done()
+        registry = er.async_get(hass)
+        for entry_id, planned in zip(entry_ids, dev_instance.DEMO_ENTRIES, strict=True):
+            for entity in er.async_entries_for_config_entry(registry, entry_id):
+                kinds[entity.entity_id] = planned.kind
+        yield kinds
+        for entry_id in entry_ids:
+            await hass.config_entries.async_unload(entry_id)
+        await hass.async_block_till_done()
+
+
+async def test_every_entity_id_in_the_docs_is_one_the_demo_creates(
+    demo: dict[str, str],
 ) -> None:
-    """With an API key (and activity on) every documented entity id exists."""
-    registry = registry_of(hass, activity_entry)
+    """What the README and docs show, ``script/develop`` creates: no example to translate."""
+    for doc in ENTITY_DOCS:
+        for entity_id in sorted(set(MENTIONED_ID.findall(doc.read_text(encoding="utf-8")))):
+            assert entity_id in demo, f"{doc.name}: the demo creates no {entity_id}"
+
+
+async def test_entity_table_with_an_api_key(demo: dict[str, str]) -> None:
+    """With the demo's API key (activity on) every documented entity id exists."""
+    with_the_key = {entity_id for entity_id, kind in demo.items() if kind == const.KIND_API_KEY}
     for names, entity_ids, credential in entity_rows():
         assert credential in {"both", "API key", "API key + `READ_TRANSFERS`"}
-        assert set(entity_ids) <= registry.keys(), names
+        assert set(entity_ids) <= with_the_key, names
+
+
+async def test_the_demo_sets_no_account_up_twice(demo: dict[str, str]) -> None:
+    """Two beneficiaries: only the second entry's hub ids get ``_2``, never an account's."""
+    clashing = {entity_id.removesuffix("_2") for entity_id in demo if entity_id.endswith("_2")}
+    assert clashing
+    assert clashing <= HUB_ENTITIES.keys()
+    assert {demo[entity_id + "_2"] for entity_id in clashing} == {const.KIND_ACCESS_TOKEN}
 
 
 def test_documented_value_lists_match_the_code() -> None:
@@ -431,6 +490,81 @@ def test_documented_value_lists_match_the_code() -> None:
     for field, values in (("account_type", AccountKind), ("direction", TransferDirection)):
         bullet = next(item for item in bullets if item.startswith(f"- `{field}` is"))
         assert set(code_spans(bullet)[1:]) == {value.value for value in values}, field
+
+
+# --- Home Assistant's own words ----------------------------------------------------------------
+
+
+def frontend_strings() -> dict[str, str]:
+    """The pinned Home Assistant frontend's English UI texts, by their dotted keys.
+
+    The frontend ships them in fragments (one per panel), each a flat key -> text map.
+    """
+    folder = Path(hass_frontend.__file__).parent / "static" / "translations"
+    merged: dict[str, str] = {}
+    for path in sorted(folder.rglob("en-*.json")):
+        if re.fullmatch(r"en-[0-9a-f]+\.json", path.name):
+            merged.update(json.loads(path.read_text(encoding="utf-8")))
+    return merged
+
+
+FRONTEND = frontend_strings()
+FRONTEND_TEXTS = set(FRONTEND.values())
+README_BOLD = {" ".join(phrase.split()) for phrase in bold(README)}
+README_LABELS = README_BOLD | {step.strip() for phrase in README_BOLD for step in phrase.split("→")}
+"""What the README puts in bold, and each step of its bold navigation paths."""
+SEQUENCE_APP_WORDS = {
+    "API Keys",
+    "Enable Remote API Access",
+    "Access Tokens",
+    "Create new access token",
+}
+"""The Sequence app has a Settings page too: these paths are the app's, not Home Assistant's."""
+NEWER_HOME_ASSISTANT_WORDS = {"Marketplace"}
+"""2026.11's (the README covers it); the pinned frontend has no such page."""
+HOME_ASSISTANT_BUTTONS = (
+    "Add integration",
+    "Configure",
+    "Reconfigure",
+    "Download diagnostics",
+    "Delete",
+    "Edit in YAML",
+    "Enable debug logging",
+    "Restart Home Assistant",
+    "Edit dashboard",
+    "Add card",
+)
+"""Buttons and menu items of Home Assistant the README tells the user to press."""
+
+
+def test_navigation_paths_use_home_assistants_words() -> None:
+    """Each step of a **Settings → ...** path is a label of the pinned frontend, as written."""
+    paths = [phrase for phrase in README_BOLD if phrase.startswith("Settings →")]
+    assert len(paths) >= 5
+    for path in paths:
+        steps = [step.strip() for step in path.split("→")]
+        if set(steps) & SEQUENCE_APP_WORDS:
+            continue
+        for step in steps:
+            known = FRONTEND_TEXTS | NEWER_HOME_ASSISTANT_WORDS | {HUB_DEVICE_NAME}
+            assert step in known, f"{path}: Home Assistant has no {step!r}"
+
+
+@pytest.mark.parametrize("label", HOME_ASSISTANT_BUTTONS)
+def test_buttons_are_home_assistants(label: str) -> None:
+    assert label in README_LABELS, f"the README no longer says **{label}**: update this list"
+    assert label in FRONTEND_TEXTS, f"Home Assistant has no {label!r}"
+
+
+def test_a_service_device_shows_service_info() -> None:
+    """Sequence's devices are services: Home Assistant titles their card "Service info"."""
+    devices = "ui.panel.config.devices"
+    service_info = FRONTEND[f"{devices}.device_info"].replace(
+        "{type}", FRONTEND[f"{devices}.type.service_heading"]
+    )
+    assert service_info == "Service info"
+    assert service_info in README_BOLD
+    assert "device page" not in README.lower(), f"Home Assistant calls it {service_info!r}"
 
 
 # --- Configuration and options ------------------------------------------------------------------
@@ -605,6 +739,32 @@ def test_api_boundary_lists_every_request_the_clients_can_send() -> None:
     assert routes == set(ROUTE_PERMISSIONS)
     source = "\n".join(path.read_text(encoding="utf-8") for path in INTEGRATION.rglob("*.py"))
     assert "services.async_register" not in source, "the README says: no actions"
+
+
+# --- How the code is organised ------------------------------------------------------------------
+
+
+def test_architecture_names_code_that_exists() -> None:
+    """docs/ARCHITECTURE.md speaks of the code as it is: its modules, classes, private names."""
+    architecture = re.sub(
+        r"```.*?```",
+        "",
+        (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8"),
+        flags=re.DOTALL,
+    )
+    modules = {path.name for path in INTEGRATION.rglob("*.py")}
+    source = "\n".join(path.read_text(encoding="utf-8") for path in INTEGRATION.rglob("*.py"))
+    checked = 0
+    for span in set(code_spans(architecture)):
+        if re.fullmatch(r"\w+\.py", span):
+            assert span in modules, f"ARCHITECTURE.md names {span}, which is not a module"
+        elif re.fullmatch(r"(?:[A-Z][a-z]+[A-Z]\w*|_[a-z]\w*)(?:\(\))?", span):
+            name = span.removesuffix("()")
+            assert re.search(rf"\b{name}\b", source), f"ARCHITECTURE.md names {span}: not in code"
+        else:
+            continue
+        checked += 1
+    assert checked >= 20
 
 
 # --- Releases -----------------------------------------------------------------------------------
