@@ -9,6 +9,7 @@ from unittest.mock import AsyncMock, MagicMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from hypothesis import HealthCheck, settings
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
@@ -31,6 +32,28 @@ from custom_components.sequence.const import (
     KIND_ACCESS_TOKEN,
     KIND_API_KEY,
 )
+
+# Property tests do not depend on chance either: the same examples every run (derandomize) and
+# no verdict from timing (a deadline per example, the too_slow health check), which a machine
+# shared by parallel runs would give now and then. @settings on a test inherit these.
+settings.register_profile(
+    "sequence", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("sequence")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Silence Hypothesis 6.170's false alarm about its own PRNG, which derandomize brings out.
+
+    Its check looks for referrers with the garbage collector, which does not see the thread-local
+    state where Hypothesis keeps that PRNG; no PRNG of ours is involved.
+    """
+    config.addinivalue_line(
+        "filterwarnings",
+        "ignore:It looks like `register_random` was passed an object:"
+        "hypothesis.errors.HypothesisWarning",
+    )
+
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TOKEN = "tok-test-7f3a"  # an obvious fake

@@ -709,7 +709,8 @@ def test_parse_retry_after(value: str | None, seconds: float | None) -> None:
 
 
 @settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=200,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(st.text())
 def test_parse_retry_after_never_raises(value: str) -> None:
@@ -860,7 +861,8 @@ def test_parse_sum_of_floats() -> None:
 
 
 @settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=200,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(st.decimals(min_value="-9999999999999.99", max_value="9999999999999.99", places=2))
 def test_cents_survive_a_trip_through_a_json_float(cents: Decimal) -> None:
@@ -1000,7 +1002,8 @@ def check_parse(payload: object) -> None:
 
 
 @settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=200,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(json_values)
 def test_parse_any_json(payload: object) -> None:
@@ -1008,7 +1011,8 @@ def test_parse_any_json(payload: object) -> None:
 
 
 @settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=200,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(envelopes)
 def test_parse_any_envelope(payload: object) -> None:
