@@ -1,9 +1,11 @@
 """Shared fixtures for the Sequence tests: the four-fixture pattern plus loaders."""
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+import contextlib
 import json
 import logging
 from pathlib import Path
+import socket
 from typing import Any
 from unittest.mock import AsyncMock, MagicMock, patch
 
@@ -62,6 +64,18 @@ ANCHOR_ID = "4410007"
 API_KEY = "sk_test_fake_key"  # an obvious fake Platform API key
 PLATFORM_ANCHOR_ID = "0b1e8c6a-1111-4c1b-9f7e-000000000001"
 START = "2026-11-21T12:00:00+00:00"  # the smallest account id in fixtures/accounts.json
+
+
+@contextlib.contextmanager
+def refusing_port() -> Iterator[int]:
+    """A loopback port that refuses connections for as long as the block runs.
+
+    Bound but not listening: a connection gets a reset, and no other process can take the port
+    meanwhile (a port found free and closed again may be listened on by then, by chance).
+    """
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield int(sock.getsockname()[1])
 
 
 def load_payload(name: str = "accounts.json") -> Any:

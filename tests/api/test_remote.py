@@ -1,7 +1,7 @@
 """Tests for the Remote API client, at the HTTP level against real servers on 127.0.0.1."""
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -15,7 +15,6 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from aiohttp.test_utils import unused_port
 from hypothesis import HealthCheck, given, settings, strategies as st
 from multidict import CIMultiDictProxy
 import pytest
@@ -35,6 +34,7 @@ from custom_components.sequence.api import (
     parse_accounts_payload,
 )
 from custom_components.sequence.api.transport import parse_retry_after
+from tests.conftest import refusing_port
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -553,6 +553,12 @@ FAILURES = [
 
 
 @pytest.fixture
+def refused_port() -> Iterator[int]:
+    with refusing_port() as port:
+        yield port
+
+
+@pytest.fixture
 async def failing_client(
     request: pytest.FixtureRequest,
     session: aiohttp.ClientSession,
@@ -567,7 +573,7 @@ async def failing_client(
     elif failure.raw is not None:
         base_url = await tcp_server(failure.raw, stall=failure.stall)
     else:
-        base_url = f"http://127.0.0.1:{unused_port()}"
+        base_url = f"http://127.0.0.1:{request.getfixturevalue('refused_port')}"
     return SequenceRemoteClient(
         session,
         f"Bearer {TOKEN}",

@@ -20,6 +20,7 @@ import yaml
 from custom_components.sequence.api.platform import API_KEY_PREFIX
 from custom_components.sequence.config_flow import TITLES
 from custom_components.sequence.const import CONF_ACTIVITY, KIND_ACCESS_TOKEN, KIND_API_KEY
+from tests.conftest import refusing_port
 from tools import dev_instance
 from tools.dev_instance import (
     DevInstanceError,
@@ -784,7 +785,8 @@ def test_api_errors(fake: FakeHomeAssistant, url: str) -> None:
     with pytest.raises(DevInstanceError, match="answered HTTP 503"):
         api.state("sensor.teapot")
     assert api.request("GET", "/api/nothing-here").status == 404
-    assert not HomeAssistantApi(f"http://127.0.0.1:{dev_instance.free_port()}").is_up()
+    with refusing_port() as port:
+        assert not HomeAssistantApi(f"http://127.0.0.1:{port}").is_up()
 
 
 async def not_json(_: web.Request) -> web.Response:
@@ -957,8 +959,8 @@ def test_cli_prepare(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 def test_cli_wait(url: str) -> None:
     assert dev_instance.main(["wait", f"{url}/manifest.json"]) == 0
     assert dev_instance.main(["wait", f"{url}/not-there", "--timeout", "5"]) == 0  # 404 answers
-    closed = f"http://127.0.0.1:{dev_instance.free_port()}/"
-    assert dev_instance.main(["wait", closed, "--timeout", "0"]) == 1
+    with refusing_port() as port:
+        assert dev_instance.main(["wait", f"http://127.0.0.1:{port}/", "--timeout", "0"]) == 1
 
 
 def test_cli_seed(
