@@ -34,8 +34,8 @@ Then:
 Seeding is idempotent: done onboarding steps are skipped (with a password login instead of the
 user step), and an entry that exists is kept as it is (its flow aborts with
 ``already_configured``; only a newly created entry gets its options and hub name). Only the
-standard library and aiohttp are used, so the module runs in any venv that has Home Assistant
-(the pinned one and the newest-release one).
+standard library, aiohttp and the simulator's account list are used, so the module runs in any
+venv that has Home Assistant (the pinned one and the newest-release one).
 
 ``python -m tools.dev_instance --help`` lists the subcommands ``script/develop`` uses.
 """
@@ -399,14 +399,13 @@ def earlier_demo_entries(config_dir: Path) -> list[str]:
     its entries (seeding never deletes any), so ``script/develop`` says how to start over.
     """
     entries = storage_json(config_dir, "core.config_entries") or {}
-    household = set(HOUSEHOLD_ACCOUNT_IDS)
     return [
         str(entry.get("title"))
         for entry in entries.get("entries", [])
         if isinstance(entry, dict)
         and entry.get("domain") == DOMAIN
         and credential_kind(entry) == KIND_ACCESS_TOKEN
-        and entry.get("unique_id") in household
+        and entry.get("unique_id") in HOUSEHOLD_ACCOUNT_IDS
     ]
 
 

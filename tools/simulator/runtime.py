@@ -17,7 +17,6 @@ HOUSEHOLD: Final = "household"
 """The first beneficiary: both APIs, the scenarios' one-shot changes, the control API's default."""
 BUSINESS: Final = "business"
 """The second beneficiary: only Remote API tokens given for it see its accounts."""
-BENEFICIARIES: Final = (HOUSEHOLD, BUSINESS)
 
 
 @dataclass(slots=True)
