@@ -178,7 +178,7 @@ def run_script(script: Path, *args: str, env: dict[str, str]) -> subprocess.Comp
     )
 
 
-def test_provision_downloads_from_apt_s_mirror_unless_overridden(tmp_path: Path) -> None:
+def test_provision_uses_the_mirror_apt_uses_unless_overridden(tmp_path: Path) -> None:
     """Without the variable, the mirror is apt_mirror.sh's answer for this machine's apt.
 
     Compared with apt_mirror.sh itself, since the answer depends on the host (CI runs Ubuntu,
