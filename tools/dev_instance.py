@@ -806,19 +806,26 @@ class Service:
     name: str
     process: subprocess.Popen[Any]
     url: str
+    reader: threading.Thread | None = None
+    """The thread reading the process's output, if any: it ends at the output's end."""
 
     def stop(self, timeout: float = 30.0) -> None:
-        """SIGTERM the whole process group, wait, SIGKILL if it does not stop in time."""
-        if self.process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
+        """SIGTERM the whole process group, wait, SIGKILL if it does not stop in time.
+
+        Then wait for the reader too, so that no thread of the service outlives it (a test
+        harness that checks for leftover threads would otherwise find it, now and then).
+        """
+        if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout)
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout)
+        if self.reader is not None:
+            self.reader.join(timeout)
 
 
 def start_simulator(  # noqa: PLR0913 - keyword-only: one per credential, where, how long
@@ -869,8 +876,9 @@ def start_simulator(  # noqa: PLR0913 - keyword-only: one per credential, where,
                 ready.set()
         ready.set()
 
-    threading.Thread(target=read, daemon=True, name="simulator-stdout").start()
-    service = Service("simulator", process, "")
+    reader = threading.Thread(target=read, daemon=True, name="simulator-stdout")
+    reader.start()
+    service = Service("simulator", process, "", reader)
     if not ready.wait(timeout) or not found:
         service.stop()
         msg = f"the simulator did not start within {timeout:.0f} s (exit code {process.poll()})"

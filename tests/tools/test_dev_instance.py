@@ -925,6 +925,30 @@ def test_simulator_starts_and_stops(tmp_path: Path) -> None:
             pass
     assert simulator.process.returncode == 0
     assert "Sequence simulator stopped" in log.read_text()
+    assert simulator.reader is not None
+    assert not simulator.reader.is_alive()  # no thread outlives the service
+
+
+def test_stopping_waits_for_the_output_reader(tmp_path: Path) -> None:
+    """The reader thread ends with the output, which may outlive the process: stop waits for it.
+
+    Here a child that ignores SIGTERM keeps the output open a while after the process is gone.
+    """
+    fake = tmp_path / "python"
+    fake.write_text(
+        "#!/bin/sh\n"
+        "( trap '' TERM; sleep 1 ) &\n"
+        "echo 'Sequence simulator listening on http://127.0.0.1:1 (scenario: ok)'\n"
+        "trap 'exit 0' TERM\n"
+        "while :; do sleep 0.05; done\n"
+    )
+    fake.chmod(0o755)
+    simulator = dev_instance.start_simulator(python=str(fake))
+    assert simulator.url == "http://127.0.0.1:1"
+    simulator.stop()
+    assert simulator.process.returncode == 0
+    assert simulator.reader is not None
+    assert not simulator.reader.is_alive()
 
 
 def test_simulator_that_does_not_start() -> None:
