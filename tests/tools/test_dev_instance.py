@@ -935,11 +935,14 @@ def test_stopping_waits_for_the_output_reader(tmp_path: Path) -> None:
     Here a child that ignores SIGTERM keeps the output open a while after the process is gone.
     """
     fake = tmp_path / "python"
+    # Both traps are set before the listening line, after which stop() may come at once; the
+    # child is started while SIGTERM is ignored, so it ignores it too.
     fake.write_text(
         "#!/bin/sh\n"
-        "( trap '' TERM; sleep 1 ) &\n"
-        "echo 'Sequence simulator listening on http://127.0.0.1:1 (scenario: ok)'\n"
+        "trap '' TERM\n"
+        "( sleep 1 ) &\n"
         "trap 'exit 0' TERM\n"
+        "echo 'Sequence simulator listening on http://127.0.0.1:1 (scenario: ok)'\n"
         "while :; do sleep 0.05; done\n"
     )
     fake.chmod(0o755)
