@@ -1,10 +1,12 @@
 """Shared fixtures for the Sequence tests: the four-fixture pattern plus loaders."""
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+import contextlib
 from dataclasses import dataclass, field, replace
 import json
 import logging
 from pathlib import Path
+import socket
 from typing import Any
 from unittest.mock import AsyncMock, MagicMock, PropertyMock, patch
 
@@ -14,6 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
+from hypothesis import HealthCheck, settings
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
@@ -53,6 +56,28 @@ from custom_components.sequence.const import (
     SUBENTRY_RULE,
 )
 
+# Property tests do not depend on chance either: the same examples every run (derandomize) and
+# no verdict from timing (a deadline per example, the too_slow health check), which a machine
+# shared by parallel runs would give now and then. @settings on a test inherit these.
+settings.register_profile(
+    "sequence", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("sequence")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Silence Hypothesis 6.170's false alarm about its own PRNG, which derandomize brings out.
+
+    Its check looks for referrers with the garbage collector, which does not see the thread-local
+    state where Hypothesis keeps that PRNG; no PRNG of ours is involved.
+    """
+    config.addinivalue_line(
+        "filterwarnings",
+        "ignore:It looks like `register_random` was passed an object:"
+        "hypothesis.errors.HypothesisWarning",
+    )
+
+
 FIXTURES = Path(__file__).parent / "fixtures"
 TOKEN = "tok-test-7f3a"  # an obvious fake
 BASE_URL = "https://api.getsequence.io"
@@ -68,6 +93,18 @@ RULE_SUBENTRY_ID = "01JSEQUENCERULESUBENTRY001"
 ROUTE_SUBENTRY_ID = "01JSEQUENCEROUTESUBENTRY01"
 PAYCHECK_ID = "0b1e8c6a-1111-4c1b-9f7e-000000000003"  # fixtures/platform_accounts.json
 EMERGENCY_FUND_ID = "0b1e8c6a-1111-4c1b-9f7e-000000000002"
+
+
+@contextlib.contextmanager
+def refusing_port() -> Iterator[int]:
+    """A loopback port that refuses connections for as long as the block runs.
+
+    Bound but not listening: a connection gets a reset, and no other process can take the port
+    meanwhile (a port found free and closed again may be listened on by then, by chance).
+    """
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield int(sock.getsockname()[1])
 
 
 def load_payload(name: str = "accounts.json") -> Any:

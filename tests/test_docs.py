@@ -4,12 +4,15 @@ README.md makes promises a user builds on: entity ids, option names, event names
 commands, working YAML. Each test here reads one of those lists out of the Markdown and compares
 it with the code, statically where the code states it (descriptions, strings.json, const.py, the
 dict a ``hass.bus.async_fire`` call sends) and by setting the integration up where Home
-Assistant decides it (entity ids, the fields a flow shows, what an automation does). A change on
-either side that is not made on the other fails here.
+Assistant decides it (entity ids, the fields a flow shows, what an automation does). Entity ids
+the docs show must be ones the demo creates (``script/develop``'s entries, set up here against
+the simulator); words of Home Assistant's UI must be the pinned frontend's; the architecture
+notes may name only modules and names the code has. A change on either side that is not made
+on the other fails here.
 """
 
 import ast
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import fields
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -22,10 +25,11 @@ from typing import Any
 from unittest.mock import MagicMock
 
 from freezegun.api import FrozenDateTimeFactory
+import hass_frontend
 from homeassistant.components.automation.config import async_validate_config_item
 from homeassistant.config_entries import SETUP_RETRY_MAX_WAIT
 from homeassistant.core import HomeAssistant, ServiceCall
-from homeassistant.data_entry_flow import FlowResult, section
+from homeassistant.data_entry_flow import FlowResult, FlowResultType, section
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util, slugify
@@ -44,7 +48,7 @@ from custom_components.sequence.audit import AuditRecord
 from custom_components.sequence.backoff import RETRY_STEPS, FailureBackoff
 from custom_components.sequence.binary_sensor import API_PROBLEM_DESCRIPTIONS
 from custom_components.sequence.button import REFRESH_DESCRIPTION
-from custom_components.sequence.const import CONF_ACTIVITY, CONF_BALANCE_EVENTS, DOMAIN
+from custom_components.sequence.const import CONF_BALANCE_EVENTS, DOMAIN
 from custom_components.sequence.errors import ERROR_KINDS
 from custom_components.sequence.money_entities import ROUTE_SENSORS, RULE_ENABLED, RULE_SENSORS
 from custom_components.sequence.sensor import (
@@ -58,6 +62,10 @@ from custom_components.sequence.sensor import (
     PLATFORM_TOTAL_DESCRIPTIONS,
     TOTAL_DESCRIPTIONS,
 )
+from tools import dev_instance
+from tools.harness import serve_simulator
+from tools.simulator.runtime import Simulator
+from tools.simulator.state import Bank
 
 from .conftest import (
     api_key_entry_with,
@@ -365,11 +373,19 @@ def test_cards_are_gauges_with_known_options(card: dict[str, Any]) -> None:
     assert card["min"] < card["max"]
 
 
+MENTIONED_ID = re.compile(r"\b(?:sensor|binary_sensor|button)\.sequence_[a-z0-9_]+")
+ENTITY_DOCS = (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")))
+"""Where entity ids are promises: the README and the docs (not the changelog's history)."""
+
+
 def test_every_entity_id_in_the_readme_follows_the_code() -> None:
-    mentioned = set(re.findall(r"\b(?:sensor|binary_sensor|button)\.sequence_[a-z0-9_]+", README))
+    mentioned = set(MENTIONED_ID.findall(README))
     assert mentioned
     for entity_id in mentioned:
-        assert code_entity(entity_id), f"no entity of the code is named like {entity_id}"
+        # Home Assistant appends _2, _3, ... to the second entry's clashing ids.
+        assert code_entity(re.sub(r"_\d+$", "", entity_id)), (
+            f"no entity of the code is named like {entity_id}"
+        )
 
 
 # --- Entities -----------------------------------------------------------------------------------
@@ -430,37 +446,120 @@ async def test_entity_table_with_an_access_token(hass: HomeAssistant) -> None:
     """Rows marked "both" exist with an access token; the API key rows' entities do not."""
     entry = await set_up(hass, token_entry_with(remote_rule_subentry(title=RULE_TITLE)))
     registry = registry_of(hass, entry)
-    for names, entity_ids, credential in entity_rows():
+    shown = {
+        texts[key]["name"]
+        for key in registry.values()
+        for texts in STRINGS["entity"].values()
+        if key in texts
+    }
+    for names, _entity_ids, credential in entity_rows():
+        # The examples are the demo's (its access token is another beneficiary's): by name.
         if credential == "both":
-            assert set(entity_ids) <= registry.keys(), names
+            assert set(names) <= shown, names
         else:
-            keys = {
-                key
-                for entity_id in entity_ids
-                for name, key in code_entity(entity_id)
-                if name in names
-            }
-            assert not keys & set(registry.values()), f"{names} exist with an access token"
+            assert not set(names) & shown, f"{names} exist with an access token"
+
+
+SUBENTRY_ROWS = frozenset(
+    {"Last run", "Last run result", "Runs today", "Enabled in Sequence", "Moved today"}
+)
+"""Rows of the entities of rules and transfer routes: the demo seeds neither yet, so they are
+checked against an entry with a rule and a route of the test fixtures instead."""
+
+
+def is_subentry_row(names: list[str]) -> bool:
+    return bool(SUBENTRY_ROWS & set(names))
 
 
 @pytest.mark.usefixtures("mock_platform_client", "frozen_start", "rule_catalogs")
-async def test_entity_table_with_an_api_key(hass: HomeAssistant) -> None:
-    """With an API key (activity on, a rule, a route) every documented entity id exists."""
+async def test_entity_table_rows_of_rules_and_routes(hass: HomeAssistant) -> None:
+    """With an API key, a rule and a route, every documented entity id of theirs exists."""
     entry = api_key_entry_with(
         platform_rule_subentry(title=RULE_TITLE),
         route_subentry(max_per_day_cents=20000, description="Savings"),
     )
-    entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(entry, options={CONF_ACTIVITY: True})
     registry = registry_of(hass, await set_up(hass, entry))
-    for names, entity_ids, credential in entity_rows():
-        assert credential in {
-            "both",
-            "API key",
-            "API key + `READ_TRANSFERS`",
-            "API key + `READ_RULES`",
-        }
+    rows = [row for row in entity_rows() if is_subentry_row(row[0])]
+    assert len(rows) == 3
+    for names, entity_ids, credential in rows:
+        assert credential in {"both", "API key", "API key + `READ_RULES`"}
         assert set(entity_ids) <= registry.keys(), names
+
+
+@pytest.fixture
+async def demo(hass: HomeAssistant, socket_enabled: None) -> AsyncIterator[dict[str, str]]:
+    """The demo ``script/develop`` seeds, in this Home Assistant: entity id -> credential kind.
+
+    ``tools/dev_instance.DEMO_ENTRIES`` set up through the config flow (and options flow) against
+    the simulator, as seeding does over HTTP; every entity the entries register, disabled ones
+    too. Entity ids depend only on the order and the account names, so the frozen parts of
+    seeding (a real Home Assistant, its HTTP APIs) are left to ``script/develop --check``.
+    """
+    simulator = Simulator.create(Bank())
+    async with serve_simulator(simulator, tokens=[dev_instance.DEV_TOKEN]) as running:
+        kinds: dict[str, str] = {}
+        entry_ids = []
+        for planned in dev_instance.DEMO_ENTRIES:
+            flow = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
+            created = await hass.config_entries.flow.async_configure(
+                flow["flow_id"],
+                {
+                    const.CONF_API_TOKEN: planned.credential,
+                    const.SECTION_ADVANCED: {const.CONF_BASE_URL: running.base_url},
+                },
+            )
+            assert created["type"] is FlowResultType.CREATE_ENTRY, created
+            entry_id = created["result"].entry_id
+            entry_ids.append(entry_id)
+            if planned.options:
+                form = await hass.config_entries.options.async_init(entry_id)
+                saved = await hass.config_entries.options.async_configure(
+                    form["flow_id"], dict(planned.options)
+                )
+                assert saved["type"] is FlowResultType.CREATE_ENTRY, saved
+            await hass.async_block_till_done()
+        registry = er.async_get(hass)
+        for entry_id, planned in zip(entry_ids, dev_instance.DEMO_ENTRIES, strict=True):
+            for entity in er.async_entries_for_config_entry(registry, entry_id):
+                kinds[entity.entity_id] = planned.kind
+        yield kinds
+        for entry_id in entry_ids:
+            await hass.config_entries.async_unload(entry_id)
+        await hass.async_block_till_done()
+
+
+async def test_every_entity_id_in_the_docs_is_one_the_demo_creates(
+    demo: dict[str, str],
+) -> None:
+    """What the README and docs show, ``script/develop`` creates: no example to translate."""
+    subentries = {
+        entity_id
+        for names, entity_ids, _credential in entity_rows()
+        if is_subentry_row(names)
+        for entity_id in entity_ids
+    }
+    for doc in ENTITY_DOCS:
+        for entity_id in sorted(set(MENTIONED_ID.findall(doc.read_text(encoding="utf-8")))):
+            if entity_id not in subentries:
+                assert entity_id in demo, f"{doc.name}: the demo creates no {entity_id}"
+
+
+async def test_entity_table_with_the_demos_api_key(demo: dict[str, str]) -> None:
+    """With the demo's API key (activity on) every documented entity id exists."""
+    with_the_key = {entity_id for entity_id, kind in demo.items() if kind == const.KIND_API_KEY}
+    for names, entity_ids, credential in entity_rows():
+        if is_subentry_row(names):
+            continue
+        assert credential in {"both", "API key", "API key + `READ_TRANSFERS`"}
+        assert set(entity_ids) <= with_the_key, names
+
+
+async def test_the_demo_sets_no_account_up_twice(demo: dict[str, str]) -> None:
+    """Two beneficiaries: only the second entry's hub ids get ``_2``, never an account's."""
+    clashing = {entity_id.removesuffix("_2") for entity_id in demo if entity_id.endswith("_2")}
+    assert clashing
+    assert clashing <= HUB_ENTITIES.keys()
+    assert {demo[entity_id + "_2"] for entity_id in clashing} == {const.KIND_ACCESS_TOKEN}
 
 
 def test_documented_value_lists_match_the_code() -> None:
@@ -505,6 +604,81 @@ def test_retry_words_are_the_code() -> None:
     waits = [int(n) for n in setup.group(1).split(", ")]
     assert waits == [min(5 * 2**tries, SETUP_RETRY_MAX_WAIT) for tries in range(len(waits))]
     assert int(setup.group(2)) * 60 == SETUP_RETRY_MAX_WAIT
+
+
+# --- Home Assistant's own words ----------------------------------------------------------------
+
+
+def frontend_strings() -> dict[str, str]:
+    """The pinned Home Assistant frontend's English UI texts, by their dotted keys.
+
+    The frontend ships them in fragments (one per panel), each a flat key -> text map.
+    """
+    folder = Path(hass_frontend.__file__).parent / "static" / "translations"
+    merged: dict[str, str] = {}
+    for path in sorted(folder.rglob("en-*.json")):
+        if re.fullmatch(r"en-[0-9a-f]+\.json", path.name):
+            merged.update(json.loads(path.read_text(encoding="utf-8")))
+    return merged
+
+
+FRONTEND = frontend_strings()
+FRONTEND_TEXTS = set(FRONTEND.values())
+README_BOLD = {" ".join(phrase.split()) for phrase in bold(README)}
+README_LABELS = README_BOLD | {step.strip() for phrase in README_BOLD for step in phrase.split("→")}
+"""What the README puts in bold, and each step of its bold navigation paths."""
+SEQUENCE_APP_WORDS = {
+    "API Keys",
+    "Enable Remote API Access",
+    "Access Tokens",
+    "Create new access token",
+}
+"""The Sequence app has a Settings page too: these paths are the app's, not Home Assistant's."""
+NEWER_HOME_ASSISTANT_WORDS = {"Marketplace"}
+"""2026.11's (the README covers it); the pinned frontend has no such page."""
+HOME_ASSISTANT_BUTTONS = (
+    "Add integration",
+    "Configure",
+    "Reconfigure",
+    "Download diagnostics",
+    "Delete",
+    "Edit in YAML",
+    "Enable debug logging",
+    "Restart Home Assistant",
+    "Edit dashboard",
+    "Add card",
+)
+"""Buttons and menu items of Home Assistant the README tells the user to press."""
+
+
+def test_navigation_paths_use_home_assistants_words() -> None:
+    """Each step of a **Settings → ...** path is a label of the pinned frontend, as written."""
+    paths = [phrase for phrase in README_BOLD if phrase.startswith("Settings →")]
+    assert len(paths) >= 5
+    for path in paths:
+        steps = [step.strip() for step in path.split("→")]
+        if set(steps) & SEQUENCE_APP_WORDS:
+            continue
+        for step in steps:
+            known = FRONTEND_TEXTS | NEWER_HOME_ASSISTANT_WORDS | {HUB_DEVICE_NAME}
+            assert step in known, f"{path}: Home Assistant has no {step!r}"
+
+
+@pytest.mark.parametrize("label", HOME_ASSISTANT_BUTTONS)
+def test_buttons_are_home_assistants(label: str) -> None:
+    assert label in README_LABELS, f"the README no longer says **{label}**: update this list"
+    assert label in FRONTEND_TEXTS, f"Home Assistant has no {label!r}"
+
+
+def test_a_service_device_shows_service_info() -> None:
+    """Sequence's devices are services: Home Assistant titles their card "Service info"."""
+    devices = "ui.panel.config.devices"
+    service_info = FRONTEND[f"{devices}.device_info"].replace(
+        "{type}", FRONTEND[f"{devices}.type.service_heading"]
+    )
+    assert service_info == "Service info"
+    assert service_info in README_BOLD
+    assert "device page" not in README.lower(), f"Home Assistant calls it {service_info!r}"
 
 
 # --- Configuration and options ------------------------------------------------------------------
@@ -679,6 +853,32 @@ def test_api_boundary_lists_every_request_the_clients_can_send() -> None:
     assert routes == set(ROUTE_PERMISSIONS)
     source = "\n".join(path.read_text(encoding="utf-8") for path in INTEGRATION.rglob("*.py"))
     assert "services.async_register" not in source, "the README says: no actions"
+
+
+# --- How the code is organised ------------------------------------------------------------------
+
+
+def test_architecture_names_code_that_exists() -> None:
+    """docs/ARCHITECTURE.md speaks of the code as it is: its modules, classes, private names."""
+    architecture = re.sub(
+        r"```.*?```",
+        "",
+        (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8"),
+        flags=re.DOTALL,
+    )
+    modules = {path.name for path in INTEGRATION.rglob("*.py")}
+    source = "\n".join(path.read_text(encoding="utf-8") for path in INTEGRATION.rglob("*.py"))
+    checked = 0
+    for span in set(code_spans(architecture)):
+        if re.fullmatch(r"\w+\.py", span):
+            assert span in modules, f"ARCHITECTURE.md names {span}, which is not a module"
+        elif re.fullmatch(r"(?:[A-Z][a-z]+[A-Z]\w*|_[a-z]\w*)(?:\(\))?", span):
+            name = span.removesuffix("()")
+            assert re.search(rf"\b{name}\b", source), f"ARCHITECTURE.md names {span}: not in code"
+        else:
+            continue
+        checked += 1
+    assert checked >= 20
 
 
 # --- Releases -----------------------------------------------------------------------------------

@@ -2,30 +2,47 @@
 
 Shared by ``script/develop`` (the developer's ``config/``), ``script/develop --check`` and
 ``script/e2e`` (fresh temporary config dirs). Everything goes through Home Assistant's own HTTP
-APIs, which stay valid across versions, instead of writing ``.storage`` files:
+APIs, which stay valid across versions, with two exceptions for a config dir that has never
+started, both written by :func:`prepare_config_dir`:
+
+- ``packages/first_start_http.yaml`` holds the loopback address and port. Home Assistant moves
+  YAML HTTP settings into its storage on the first start (where onboarding confirms them) and
+  raises a "deprecated YAML" repair while the YAML is there, so the demo's first start
+  (:func:`first_start`) onboards, stops, deletes the file and starts again: later starts read
+  the settings from storage, and the repair is gone.
+- ``.storage/onboarding`` marks the core-config step done: finishing it over the API sets up
+  Google Translate, Met.no and Radio Browser, which fail offline (and with ``--skip-pip``). The
+  core config itself (country, currency, units) is in ``configuration.yaml``.
+
+Then:
 
 1. onboarding: ``POST /api/onboarding/users`` (owner account) gives an auth code, exchanged at
-   ``/auth/token`` for an access token; then ``/api/onboarding/core_config``,
-   ``/api/onboarding/analytics`` and ``/api/onboarding/integration``;
-2. the config flow, once per credential: ``POST /api/config/config_entries/flow``
-   ``{"handler": "sequence"}`` and ``POST /api/config/config_entries/flow/<flow_id>`` with the
-   credential and the simulator's URL: the access token (``dev-token``), then the Platform API
-   key (``sk_test_dev_key``);
+   ``/auth/token`` for an access token; then ``/api/onboarding/analytics`` and
+   ``/api/onboarding/integration`` (and ``core_config`` for a dir prepared elsewhere);
+2. the config flow, once per demo entry (:data:`DEMO_ENTRIES`): ``POST
+   /api/config/config_entries/flow`` ``{"handler": "sequence"}`` and ``POST
+   /api/config/config_entries/flow/<flow_id>`` with the credential and the simulator's URL: the
+   Platform API key (``sk_test_dev_key``, the simulator's household), then the access token of
+   the simulator's second beneficiary, a small business (``dev-business-token``): two
+   beneficiaries, no account on both, as the README tells users to do;
 3. the API-key entry's options: ``POST /api/config/config_entries/options/flow``
    ``{"handler": ENTRY_ID}`` and ``POST .../options/flow/<flow_id>`` with every field the form
-   shows, as it shows it, and ``activity`` switched on.
+   shows, as it shows it, and ``activity`` switched on;
+4. the business entry's hub device is named "Sequence Business" (``config/device_registry/
+   update``, as renaming it in the UI does), so the two hubs are told apart.
 
 Seeding is idempotent: done onboarding steps are skipped (with a password login instead of the
 user step), and an entry that exists is kept as it is (its flow aborts with
-``already_configured``; only a newly created API-key entry gets its options set). Only the
-standard library and aiohttp are used, so the module runs in any venv that has Home Assistant
-(the pinned one and the newest-release one).
+``already_configured``; only a newly created entry gets its options and hub name). Only the
+standard library, aiohttp and the simulator's account list are used, so the module runs in any
+venv that has Home Assistant (the pinned one and the newest-release one).
 
 ``python -m tools.dev_instance --help`` lists the subcommands ``script/develop`` uses.
 """
 
 import argparse
 import asyncio
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 import contextlib
 from dataclasses import dataclass
@@ -46,15 +63,21 @@ import urllib.request
 
 import aiohttp
 
+from tools.simulator.state import seed_accounts
+
 ROOT: Final = Path(__file__).resolve().parent.parent
 INTEGRATION_DIR: Final = ROOT / "custom_components" / "sequence"
 CONFIG_TEMPLATE: Final = ROOT / "config" / "configuration.yaml"
+HOUSEHOLD_ACCOUNT_IDS: Final = frozenset(account.id for account in seed_accounts())
 
 DOMAIN: Final = "sequence"
 DEV_NAME: Final = "Developer"
 DEV_USERNAME: Final = "dev"
 DEV_PASSWORD: Final = "dev-password"  # noqa: S105 - the documented development password
 DEV_TOKEN: Final = "dev-token"  # noqa: S105 - the simulator's documented development token
+"""The simulator's default access token: the household, which the API key sees too."""
+DEV_BUSINESS_TOKEN: Final = "dev-business-token"  # noqa: S105 - documented, not a secret
+"""The simulator's default access token of its second beneficiary, a small business."""
 DEV_API_KEY: Final = "sk_test_dev_key"
 """The simulator's documented default Platform API key (READ_ACCOUNTS, READ_RULES,
 READ_TRANSFERS)."""
@@ -62,6 +85,10 @@ API_KEY_OPTIONS: Final = {"activity": True}
 """What seeding changes in a new API-key entry's options (the rest stays as the form shows it)."""
 API_KEY_ENTRY_TITLE: Final = "Sequence (API key)"
 """The title the integration gives an API-key entry (tests/tools checks it against the flow)."""
+HUB_MODEL: Final = "Sequence account"
+"""The model of each entry's hub device (the integration's ``async_register_hub``)."""
+BUSINESS_HUB_NAME: Final = "Sequence Business"
+"""What seeding names the business entry's hub device (both hubs are "Sequence" otherwise)."""
 NET_WORTH_SENSOR: Final = "sensor.sequence_net_worth"
 ACTIVITY_SENSOR: Final = "sensor.sequence_transfers_this_month"
 KIND_ACCESS_TOKEN: Final = "access_token"  # noqa: S105 - a credential kind, not a secret
@@ -70,14 +97,48 @@ DEV_LANGUAGE: Final = "en"
 DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_HA_PORT: Final = 8123
 DEFAULT_SIMULATOR_PORT: Final = 8765
+FIRST_START_HTTP: Final = Path("packages") / "first_start_http.yaml"
+"""Relative to a config dir: the HTTP settings for its first start (see the module docstring)."""
+CORE_CONFIG_STEP: Final = "core_config"
+ONBOARDING_STORAGE_VERSION: Final = 4
+"""``.storage/onboarding``'s format (unchanged since Home Assistant 2020)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoEntry:
+    """One Sequence entry of the demo, in the order seeding adds them."""
+
+    kind: str
+    credential: str
+    beneficiary: str
+    """The simulator's beneficiary the credential sees (``household`` or ``business``)."""
+    options: Mapping[str, Any]
+    """What seeding changes in the new entry's options (nothing: the options flow is skipped)."""
+    hub_name: str | None
+    """What seeding names the new entry's hub device (None: Home Assistant's "Sequence")."""
+
+
+def demo_entries(
+    *, token: str = DEV_BUSINESS_TOKEN, api_key: str = DEV_API_KEY
+) -> tuple[DemoEntry, ...]:
+    """The demo: the household with the API key first (its ids need no ``_2``), then the business.
+
+    Two beneficiaries, so no account is set up twice; the API key's hub keeps the plain hub
+    entity ids (``sensor.sequence_pods_total``), the business's get ``_2`` where they repeat.
+    """
+    return (
+        DemoEntry(KIND_API_KEY, api_key, "household", API_KEY_OPTIONS, None),
+        DemoEntry(KIND_ACCESS_TOKEN, token, "business", {}, BUSINESS_HUB_NAME),
+    )
+
+
+DEMO_ENTRIES: Final = demo_entries()
 
 ONBOARDING_STEPS: Final = ("user", "core_config", "analytics", "integration")
 """Home Assistant's onboarding steps, in the order the frontend does them."""
 SIMULATOR_LISTENING: Final = re.compile(
     r"^Sequence simulator listening on (?P<url>http://\S+) \(scenario: \w+\)$"
 )
-HTTP_BLOCK: Final = re.compile(r"^http:[ \t]*(?:#.*)?$", re.MULTILINE)
-SERVER_PORT_LINE: Final = re.compile(r"^[ \t]+server_port:.*$", re.MULTILINE)
 
 
 class DevInstanceError(RuntimeError):
@@ -109,25 +170,13 @@ def parse_listening_line(line: str) -> str | None:
     return match["url"] if match else None
 
 
-def with_http_port(configuration: str, port: int) -> str:
-    """``configuration.yaml`` text with ``http: server_port`` set to ``port``.
-
-    Keeps everything else (comments included); adds an ``http:`` block when there is none.
-    """
-    if not HTTP_BLOCK.search(configuration):
-        separator = "" if not configuration or configuration.endswith("\n") else "\n"
-        return f"{configuration}{separator}\nhttp:\n  server_port: {port}\n"
-    block_start = HTTP_BLOCK.search(configuration)
-    assert block_start is not None  # noqa: S101 - checked just above; narrows the type
-    head, tail = configuration[: block_start.end()], configuration[block_start.end() :]
-    # The block ends at the next line that does not start with whitespace (a new top-level key).
-    next_key = re.search(r"^\S", tail, re.MULTILINE)
-    block, rest = (tail[: next_key.start()], tail[next_key.start() :]) if next_key else (tail, "")
-    if SERVER_PORT_LINE.search(block):
-        block = SERVER_PORT_LINE.sub(f"  server_port: {port}", block, count=1)
-    else:
-        block = f"\n  server_port: {port}{block}"
-    return head + block + rest
+def first_start_http(port: int, host: str = DEFAULT_HOST) -> str:
+    """The YAML of :data:`FIRST_START_HTTP`: listen on ``host:port`` only (loopback)."""
+    return (
+        "# Written by tools/dev_instance.py for this config dir's first start, then deleted:\n"
+        "# Home Assistant keeps these settings in .storage/http from then on.\n"
+        f"http:\n  server_host: {host}\n  server_port: {port}\n"
+    )
 
 
 def pending_onboarding_steps(status: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -271,6 +320,22 @@ def seeded_problems(
     return problems
 
 
+def shared_names(
+    registry: Sequence[Mapping[str, Any]], states: Sequence[Mapping[str, Any]]
+) -> dict[str, int]:
+    """Friendly names that more than one ``sequence`` entity shows, with how many show each.
+
+    Two entries over the same accounts (or two hubs with one name) give every entity a twin.
+    """
+    ours = {item["entity_id"] for item in registry if item.get("platform") == DOMAIN}
+    names = Counter(
+        str(state["attributes"].get("friendly_name"))
+        for state in states
+        if state["entity_id"] in ours
+    )
+    return {name: count for name, count in sorted(names.items()) if count > 1}
+
+
 def prepare_config_dir(
     config_dir: Path,
     *,
@@ -281,14 +346,34 @@ def prepare_config_dir(
     """Make ``config_dir`` a Home Assistant config dir that loads this repository's integration.
 
     The integration is linked explicitly (``custom_components/sequence`` -> the repository's),
-    not found through ``PYTHONPATH``. With ``port`` the configuration is a copy of ``template``
-    listening on that port (temporary instances); without it, ``configuration.yaml`` is left as
-    it is (the developer's ``config/``).
+    not found through ``PYTHONPATH``. With ``port``, ``configuration.yaml`` is a copy of
+    ``template`` (temporary instances); without it, it is left as it is (the developer's
+    ``config/``). A dir that has never started gets what its first start needs (see the module
+    docstring): the HTTP settings (``port``, by default 8123, on loopback) and the core-config
+    onboarding step marked done.
     """
     config_dir.mkdir(parents=True, exist_ok=True)
     if port is not None:
-        configuration = with_http_port(template.read_text(encoding="utf-8"), port)
-        (config_dir / "configuration.yaml").write_text(configuration, encoding="utf-8")
+        (config_dir / "configuration.yaml").write_text(
+            template.read_text(encoding="utf-8"), encoding="utf-8"
+        )
+    if not (config_dir / ".storage").exists():
+        http = config_dir / FIRST_START_HTTP
+        http.parent.mkdir(exist_ok=True)
+        http.write_text(first_start_http(port or DEFAULT_HA_PORT), encoding="utf-8")
+        onboarding = config_dir / ".storage" / "onboarding"
+        onboarding.parent.mkdir()
+        onboarding.write_text(
+            json.dumps(
+                {
+                    "version": ONBOARDING_STORAGE_VERSION,
+                    "minor_version": 1,
+                    "key": "onboarding",
+                    "data": {"done": [CORE_CONFIG_STEP]},
+                }
+            ),
+            encoding="utf-8",
+        )
     custom = config_dir / "custom_components"
     custom.mkdir(exist_ok=True)
     link = custom / DOMAIN
@@ -300,6 +385,28 @@ def prepare_config_dir(
             raise DevInstanceError(msg)
         link.unlink()
     link.symlink_to(integration, target_is_directory=True)
+
+
+def needs_first_start(config_dir: Path) -> bool:
+    """Whether the dir's first start (onboarding, then a restart without YAML HTTP) is to do."""
+    return (config_dir / FIRST_START_HTTP).exists()
+
+
+def earlier_demo_entries(config_dir: Path) -> list[str]:
+    """Titles of access-token entries over the household's accounts: the demo of before.
+
+    That demo set the token and the API key up over the same accounts; such a ``config/`` keeps
+    its entries (seeding never deletes any), so ``script/develop`` says how to start over.
+    """
+    entries = storage_json(config_dir, "core.config_entries") or {}
+    return [
+        str(entry.get("title"))
+        for entry in entries.get("entries", [])
+        if isinstance(entry, dict)
+        and entry.get("domain") == DOMAIN
+        and credential_kind(entry) == KIND_ACCESS_TOKEN
+        and entry.get("unique_id") in HOUSEHOLD_ACCOUNT_IDS
+    ]
 
 
 def free_port(host: str = DEFAULT_HOST) -> int:
@@ -560,6 +667,32 @@ class HomeAssistantApi:
         options: dict[str, Any] = result.get("data") or {}
         return options
 
+    def core_state(self) -> str:
+        """Home Assistant's state (``RUNNING`` once started), from ``GET /api/config``."""
+        config: dict[str, Any] = self.call("GET", "/api/config")
+        return str(config.get("state"))
+
+    def repair_issues(self) -> list[dict[str, Any]]:
+        """The repair issues Home Assistant has now (``repairs/list_issues``), ignored ones too."""
+        (result,) = self.websocket({"type": "repairs/list_issues"})
+        issues: list[dict[str, Any]] = result["issues"]
+        return issues
+
+    def name_hub(self, entry_id: str, name: str) -> None:
+        """Name an entry's hub device, as renaming it on its device page does."""
+        (devices,) = self.websocket({"type": "config/device_registry/list"})
+        hubs = [
+            device["id"]
+            for device in devices
+            if device.get("config_entry_id") == entry_id and device.get("model") == HUB_MODEL
+        ]
+        if len(hubs) != 1:
+            msg = f"entry {entry_id} has {len(hubs)} hub devices (model {HUB_MODEL!r}), not 1"
+            raise DevInstanceError(msg)
+        self.websocket(
+            {"type": "config/device_registry/update", "device_id": hubs[0], "name_by_user": name}
+        )
+
     def entity_registry(self) -> list[dict[str, Any]]:
         """Every entity registry entry (``config/entity_registry/list`` over the websocket)."""
         (entities,) = self.websocket({"type": "config/entity_registry/list"})
@@ -618,23 +751,25 @@ def seed(
     api: HomeAssistantApi,
     simulator_url: str,
     *,
-    token: str = DEV_TOKEN,
+    token: str = DEV_BUSINESS_TOKEN,
     api_key: str = DEV_API_KEY,
 ) -> SeedResult:
-    """Onboard (the steps not done yet) and add both Sequence entries (those not there yet).
+    """Onboard (the steps not done yet) and add the demo's entries (those not there yet).
 
-    First the access token's entry, then the API key's (whose entities therefore get the
-    ``_2`` suffixes where account names repeat), whose options are then set to
-    :data:`API_KEY_OPTIONS`. Leaves ``api`` logged in as the owner (``dev``).
+    In :func:`demo_entries`' order: the API key's entry (then its options), the access
+    token's (then its hub's name). Leaves ``api`` logged in as the owner (``dev``).
     """
     pending = onboard(api)
     created: dict[str, str] = {}
-    for kind, credential in ((KIND_ACCESS_TOKEN, token), (KIND_API_KEY, api_key)):
-        entry_id = api.add_sequence_entry(credential, simulator_url)
-        if entry_id is not None:
-            created[kind] = entry_id
-    if KIND_API_KEY in created:
-        api.set_options(created[KIND_API_KEY], API_KEY_OPTIONS)
+    for entry in demo_entries(token=token, api_key=api_key):
+        entry_id = api.add_sequence_entry(entry.credential, simulator_url)
+        if entry_id is None:
+            continue
+        created[entry.kind] = entry_id
+        if entry.options:
+            api.set_options(entry_id, entry.options)
+        if entry.hub_name:
+            api.name_hub(entry_id, entry.hub_name)
     return SeedResult(pending, created)
 
 
@@ -671,36 +806,57 @@ class Service:
     name: str
     process: subprocess.Popen[Any]
     url: str
+    reader: threading.Thread | None = None
+    """The thread reading the process's output, if any: it ends at the output's end."""
 
     def stop(self, timeout: float = 30.0) -> None:
-        """SIGTERM the whole process group, wait, SIGKILL if it does not stop in time."""
-        if self.process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
+        """SIGTERM the whole process group, wait, SIGKILL if it does not stop in time.
+
+        Then wait for the reader too, so that no thread of the service outlives it (a test
+        harness that checks for leftover threads would otherwise find it, now and then).
+        """
+        if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout)
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout)
+        if self.reader is not None:
+            self.reader.join(timeout)
 
 
-def start_simulator(
+def start_simulator(  # noqa: PLR0913 - keyword-only: one per credential, where, how long
     *,
     python: str = sys.executable,
     token: str = DEV_TOKEN,
+    business_token: str = DEV_BUSINESS_TOKEN,
     api_key: str = DEV_API_KEY,
     log: Path | None = None,
     timeout: float = 30.0,
 ) -> Service:
     """Start ``python -m tools.simulator`` on a free port and wait for its listening line.
 
-    ``api_key`` is its one Platform API key, with every read permission.
+    ``token`` sees the household, ``business_token`` the business; ``api_key`` is its one
+    Platform API key (the household's), with every read permission.
     """
     stderr = log.open("a", encoding="utf-8") if log else subprocess.DEVNULL
     process = subprocess.Popen(  # noqa: S603 - our own venv's python, fixed arguments
-        [python, "-m", "tools.simulator", "--port", "0", "--token", token, "--api-key", api_key],
+        [
+            python,
+            "-m",
+            "tools.simulator",
+            "--port",
+            "0",
+            "--token",
+            token,
+            "--business-token",
+            business_token,
+            "--api-key",
+            api_key,
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=stderr,
@@ -720,8 +876,9 @@ def start_simulator(
                 ready.set()
         ready.set()
 
-    threading.Thread(target=read, daemon=True, name="simulator-stdout").start()
-    service = Service("simulator", process, "")
+    reader = threading.Thread(target=read, daemon=True, name="simulator-stdout")
+    reader.start()
+    service = Service("simulator", process, "", reader)
     if not ready.wait(timeout) or not found:
         service.stop()
         msg = f"the simulator did not start within {timeout:.0f} s (exit code {process.poll()})"
@@ -759,6 +916,30 @@ def start_home_assistant(
     return service
 
 
+def first_start(
+    config_dir: Path,
+    port: int,
+    *,
+    hass: Path | None = None,
+    log: Path,
+    timeout: float = 180.0,
+) -> list[str]:
+    """A never-started config dir's first start: onboard, stop, drop the YAML HTTP settings.
+
+    Home Assistant moved the settings into its storage (onboarding confirms them), so the
+    next start uses them with no "deprecated YAML" repair. Does nothing (an empty list) for a
+    dir that has started before; otherwise the onboarding steps done. An interrupted first
+    start is done again next time.
+    """
+    if not needs_first_start(config_dir):
+        return []
+    home_assistant = start_home_assistant(config_dir, port, hass=hass, log=log, timeout=timeout)
+    with running(home_assistant):
+        done = onboard(HomeAssistantApi(home_assistant.url))
+    (config_dir / FIRST_START_HTTP).unlink()
+    return done
+
+
 @contextlib.contextmanager
 def running(*services: Service) -> Iterator[None]:
     """Stop ``services`` (in reverse order) when the block ends, however it ends."""
@@ -785,10 +966,26 @@ def wait_until_loaded(api: HomeAssistantApi, entity_id: str, *, timeout: float =
     return value
 
 
+def wait_until_started(api: HomeAssistantApi, *, timeout: float = 60.0) -> None:
+    """Wait until Home Assistant runs and no Sequence entry is still being set up."""
+    settling = {"not_loaded", "setup_in_progress", "unload_in_progress"}
+
+    def started() -> bool:
+        entries = api.config_entries(DOMAIN)
+        return api.core_state() == "RUNNING" and all(
+            entry["state"] not in settling for entry in entries
+        )
+
+    wait_for(started, timeout=timeout, what="Home Assistant to start")
+
+
 def wait_until_seeded(
     api: HomeAssistantApi, *, timeout: float = 60.0, interval: float = 0.5
 ) -> dict[str, str]:
-    """Wait until :func:`seeded_problems` finds nothing; a balance of each entry and the net worth.
+    """Wait until the demo is ready; a balance of each entry and the net worth.
+
+    Ready: Home Assistant is running, and :func:`seeded_problems` and :func:`shared_names`
+    find nothing.
 
     The answer maps entity ids to their states, for a report. On timeout the error lists what
     was still missing.
@@ -798,8 +995,15 @@ def wait_until_seeded(
 
     def ready() -> bool:
         states = api.call("GET", "/api/states")
-        balances = numeric_balances(api.entity_registry(), states)
+        registry = api.entity_registry()
+        balances = numeric_balances(registry, states)
         problems[:] = seeded_problems(api.config_entries(DOMAIN), balances, states)
+        problems.extend(
+            f"{count} Sequence entities are called {name!r}"
+            for name, count in shared_names(registry, states).items()
+        )
+        if (core := api.core_state()) != "RUNNING":
+            problems.append(f"Home Assistant is {core}, not RUNNING")
         if problems:
             return False
         report.update(min(sensors.items()) for sensors in balances.values())
@@ -823,21 +1027,41 @@ def wait_until_seeded(
 
 def _cmd_seed(args: argparse.Namespace) -> int:
     seeded = is_seeded(args.config)  # before Home Assistant writes anything this start
+    earlier = earlier_demo_entries(args.config)
     api = HomeAssistantApi(args.url)
     wait_for(api.is_up, timeout=args.timeout, what=f"Home Assistant on {args.url}")
     if seeded:
         print(f"dev instance: {args.config} is already onboarded with both Sequence entries")
-        return 0
-    result = seed(api, args.simulator_url, token=args.token, api_key=args.api_key)
-    if result.onboarded_steps:
-        print(f"dev instance: onboarded ({', '.join(result.onboarded_steps)})")
-    for kind, what in ((KIND_ACCESS_TOKEN, "access token"), (KIND_API_KEY, "API key")):
-        if kind in result.created:
-            extra = " (activity on)" if kind == KIND_API_KEY else ""
+        if earlier:
             print(
-                f"dev instance: Sequence set up with the {what}{extra} against the simulator "
-                f"at {args.simulator_url}"
+                f"dev instance: {', '.join(earlier)} in {args.config} is the earlier demo (an "
+                "access token over the API key's accounts); for the current one, stop and delete "
+                f"everything in {args.config} but configuration.yaml",
+                file=sys.stderr,
             )
+        try:
+            api.login(DEV_USERNAME, DEV_PASSWORD)
+        except DevInstanceError:
+            return 0  # the password was changed: the banner cannot wait for the start
+    else:
+        result = seed(api, args.simulator_url, token=args.token, api_key=args.api_key)
+        if result.onboarded_steps:
+            print(f"dev instance: onboarded ({', '.join(result.onboarded_steps)})")
+        for entry in demo_entries(token=args.token, api_key=args.api_key):
+            if entry.kind in result.created:
+                what = "API key (activity on)" if entry.kind == KIND_API_KEY else "access token"
+                print(
+                    f"dev instance: Sequence set up with the {entry.beneficiary}'s {what} "
+                    f"against the simulator at {args.simulator_url}"
+                )
+    wait_until_started(api, timeout=args.timeout)
+    return 0
+
+
+def _cmd_first_start(args: argparse.Namespace) -> int:
+    done = first_start(args.config, args.port, log=args.log, timeout=args.timeout)
+    if done:
+        print(f"dev instance: first start of {args.config}: onboarded ({', '.join(done)})")
     return 0
 
 
@@ -877,15 +1101,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     wait.add_argument("url")
     wait.add_argument("--timeout", type=float, default=30.0)
     wait.set_defaults(run=_cmd_wait)
+    first = commands.add_parser(
+        "first-start",
+        help="for a config dir that never started: start Home Assistant, onboard, stop",
+    )
+    first.add_argument("--config", type=Path, required=True)
+    first.add_argument("--port", type=int, default=DEFAULT_HA_PORT)
+    first.add_argument("--log", type=Path, required=True, help="where its output goes")
+    first.add_argument("--timeout", type=float, default=240.0)
+    first.set_defaults(run=_cmd_first_start)
     seed_parser = commands.add_parser(
-        "seed", help="onboard and add both Sequence entries (access token, API key), once"
+        "seed",
+        help="onboard and add the demo's Sequence entries (API key, access token) once, then "
+        "wait until Home Assistant has started",
     )
     seed_parser.add_argument("--config", type=Path, required=True)
     seed_parser.add_argument("--url", default=base_url(DEFAULT_HOST, DEFAULT_HA_PORT))
     seed_parser.add_argument(
         "--simulator-url", default=base_url(DEFAULT_HOST, DEFAULT_SIMULATOR_PORT)
     )
-    seed_parser.add_argument("--token", default=DEV_TOKEN)
+    seed_parser.add_argument("--token", default=DEV_BUSINESS_TOKEN)
     seed_parser.add_argument("--api-key", default=DEV_API_KEY)
     seed_parser.add_argument("--timeout", type=float, default=240.0)
     seed_parser.set_defaults(run=_cmd_seed)

@@ -38,6 +38,7 @@ from tests.api.platform_server import (
     envelope,
     transfer,
 )
+from tests.conftest import refusing_port
 from tools.simulator.app import build_app
 from tools.simulator.platform_records import READ_PERMISSIONS, Permission as SimPermission
 from tools.simulator.platform_wire import secret_numbers
@@ -755,27 +756,13 @@ async def test_timeout_covers_the_body(server: Client, fake: FakePlatform) -> No
 
 
 async def test_connection_refused() -> None:
-    with socket_closed_port() as port:
+    with refusing_port() as port:
         async with ClientSession() as session:
             client = SequencePlatformClient(
                 session, KEY, base_url=f"http://127.0.0.1:{port}/platform/v1"
             )
             with pytest.raises(SequenceConnectionError, match=r"could not reach Sequence \(Client"):
                 await client.async_list_accounts()
-
-
-class socket_closed_port:  # noqa: N801 - used as a context manager, reads like one
-    """A loopback port nobody listens on."""
-
-    def __enter__(self) -> int:
-        import socket  # noqa: PLC0415
-
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            return int(probe.getsockname()[1])
-
-    def __exit__(self, *_exc: object) -> None:
-        return None
 
 
 async def raw_server(reply: bytes) -> tuple[asyncio.Server, int]:

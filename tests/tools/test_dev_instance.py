@@ -6,6 +6,7 @@ import contextlib
 from dataclasses import dataclass, field
 import json
 from pathlib import Path
+import re
 import socket
 import subprocess
 import sys
@@ -14,10 +15,12 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 import pytest
+import yaml
 
 from custom_components.sequence.api.platform import API_KEY_PREFIX
 from custom_components.sequence.config_flow import TITLES
 from custom_components.sequence.const import CONF_ACTIVITY, KIND_ACCESS_TOKEN, KIND_API_KEY
+from tests.conftest import refusing_port
 from tools import dev_instance
 from tools.dev_instance import (
     DevInstanceError,
@@ -36,10 +39,12 @@ from tools.dev_instance import (
     redirect_uri,
     seed,
     seeded_problems,
+    shared_names,
     wait_for,
-    with_http_port,
 )
+from tools.simulator.app import DEFAULT_BUSINESS_TOKEN, DEFAULT_TOKEN
 from tools.simulator.platform_records import DEFAULT_API_KEY
+from tools.simulator.state import business_accounts, seed_accounts
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -55,7 +60,35 @@ def test_what_seeding_assumes_matches_the_integration_and_the_simulator() -> Non
     )
     assert dev_instance.DEV_API_KEY == DEFAULT_API_KEY
     assert dev_instance.DEV_API_KEY.startswith(API_KEY_PREFIX)
+    assert (dev_instance.DEV_TOKEN, dev_instance.DEV_BUSINESS_TOKEN) == (
+        DEFAULT_TOKEN,
+        DEFAULT_BUSINESS_TOKEN,
+    )
     assert set(dev_instance.API_KEY_OPTIONS) == {CONF_ACTIVITY}
+    assert {account.id for account in seed_accounts()} == dev_instance.HOUSEHOLD_ACCOUNT_IDS
+    coordinator = (dev_instance.INTEGRATION_DIR / "coordinator.py").read_text(encoding="utf-8")
+    assert f'model="{dev_instance.HUB_MODEL}"' in coordinator
+
+
+def test_the_demo_is_two_beneficiaries() -> None:
+    """The API key (the household) first, so its hub keeps the plain ids; then the business."""
+    api_key, token = dev_instance.DEMO_ENTRIES
+    assert (api_key.kind, api_key.credential, api_key.beneficiary) == (
+        KIND_API_KEY,
+        DEFAULT_API_KEY,
+        "household",
+    )
+    assert (token.kind, token.credential, token.beneficiary) == (
+        KIND_ACCESS_TOKEN,
+        DEFAULT_BUSINESS_TOKEN,
+        "business",
+    )
+    assert api_key.options == dev_instance.API_KEY_OPTIONS
+    assert not token.options
+    assert (api_key.hub_name, token.hub_name) == (None, dev_instance.BUSINESS_HUB_NAME)
+    assert {account.id for account in business_accounts()}.isdisjoint(
+        dev_instance.HOUSEHOLD_ACCOUNT_IDS
+    )
 
 
 def test_urls() -> None:
@@ -85,34 +118,24 @@ def test_parse_listening_line(line: str, url: str | None) -> None:
     assert parse_listening_line(line) == url
 
 
-@pytest.mark.parametrize(
-    ("configuration", "expected"),
-    [
-        (
-            "frontend:\nhttp:\n  server_host: 127.0.0.1\n\nlogger:\n  default: info\n",
-            (
-                "frontend:\nhttp:\n  server_port: 4000\n  server_host: 127.0.0.1\n\nlogger:\n"
-                "  default: info\n"
-            ),
-        ),
-        (
-            "http:  # loopback only\n  server_port: 8123\n  server_host: 127.0.0.1\n",
-            "http:  # loopback only\n  server_port: 4000\n  server_host: 127.0.0.1\n",
-        ),
-        ("http:\n  server_host: ::1", "http:\n  server_port: 4000\n  server_host: ::1"),
-        ("frontend:\n", "frontend:\n\nhttp:\n  server_port: 4000\n"),
-        ("frontend:", "frontend:\n\nhttp:\n  server_port: 4000\n"),
-        ("", "\nhttp:\n  server_port: 4000\n"),
-    ],
-)
-def test_with_http_port(configuration: str, expected: str) -> None:
-    assert with_http_port(configuration, 4000) == expected
+def test_first_start_http() -> None:
+    http = yaml.safe_load(dev_instance.first_start_http(4321))
+    assert http == {"http": {"server_host": "127.0.0.1", "server_port": 4321}}
+    assert dev_instance.first_start_http(1, "::1").count("server_host: ::1") == 1
 
 
-def test_with_http_port_on_the_committed_configuration() -> None:
-    text = with_http_port(dev_instance.CONFIG_TEMPLATE.read_text(encoding="utf-8"), 4321)
-    assert "\nhttp:\n  server_port: 4321\n  server_host: 127.0.0.1\n" in text
-    assert text.count("server_port") == 1
+def test_the_committed_configuration() -> None:
+    """An explicit list (no default_config), no YAML HTTP settings, the demo's core config."""
+    text = dev_instance.CONFIG_TEMPLATE.read_text(encoding="utf-8")
+    top_level = re.findall(r"^(\w+):", text, re.MULTILINE)
+    assert "default_config" not in top_level
+    assert "http" not in top_level
+    assert {"frontend", "config", "history", "logbook", "diagnostics"} <= set(top_level)
+    assert "packages: !include_dir_named packages" in text
+    assert str(dev_instance.FIRST_START_HTTP.parent) == "packages"
+    assert "country: US" in text
+    assert "currency: USD" in text
+    assert "custom_components.sequence: debug" in text
 
 
 def test_pending_onboarding_steps() -> None:
@@ -206,17 +229,17 @@ def test_options_payload() -> None:
 TOKEN_ID, KEY_ID = "entry-token", "entry-key"
 REGISTRY = [
     {
-        "entity_id": "sensor.sequence_groceries_balance",
+        "entity_id": "sensor.sequence_payroll_reserve_balance",
         "platform": "sequence",
         "config_entry_id": TOKEN_ID,
     },
     {
-        "entity_id": "sensor.sequence_groceries_balance_2",
+        "entity_id": "sensor.sequence_groceries_balance",
         "platform": "sequence",
         "config_entry_id": KEY_ID,
     },
     {
-        "entity_id": "sensor.sequence_brokerage_9921_balance_2",
+        "entity_id": "sensor.sequence_brokerage_9921_balance",
         "platform": "sequence",
         "config_entry_id": KEY_ID,
     },
@@ -237,28 +260,47 @@ def entity(entity_id: str, value: str, **attributes: str) -> dict[str, Any]:
 
 def seeded_states(net_worth: str = "34515.07") -> list[dict[str, Any]]:
     return [
-        entity("sensor.sequence_groceries_balance", "412.06", account_id="4410021"),
-        entity("sensor.sequence_groceries_balance_2", "412.06", account_id="4c4e"),
-        entity("sensor.sequence_brokerage_9921_balance_2", "unknown", account_id="7bc4"),
-        entity("sensor.sequence_net_worth", net_worth),
-        entity("sensor.sequence_transfers_this_month", "12"),
-        entity("sensor.other_balance", "1", account_id="1"),
-        entity("sensor.sequence_orphan", "1", account_id="2"),
+        entity(
+            "sensor.sequence_payroll_reserve_balance",
+            "6425.00",
+            account_id="6620101",
+            friendly_name="Payroll Reserve Balance",
+        ),
+        entity(
+            "sensor.sequence_groceries_balance",
+            "412.06",
+            account_id="4c4e",
+            friendly_name="Groceries Balance",
+        ),
+        entity(
+            "sensor.sequence_brokerage_9921_balance",
+            "unknown",
+            account_id="7bc4",
+            friendly_name="Brokerage 9921 Balance",
+        ),
+        entity("sensor.sequence_net_worth", net_worth, friendly_name="Sequence Net worth"),
+        entity(
+            "sensor.sequence_transfers_this_month",
+            "12",
+            friendly_name="Sequence Transfers this month",
+        ),
+        entity("sensor.other_balance", "1", account_id="1", friendly_name="Groceries Balance"),
+        entity("sensor.sequence_orphan", "1", account_id="2", friendly_name="Orphan"),
         entity("sensor.not_in_the_registry", "1", account_id="3"),
     ]
 
 
 def test_numeric_balances() -> None:
     assert numeric_balances(REGISTRY, seeded_states()) == {
-        TOKEN_ID: {"sensor.sequence_groceries_balance": "412.06"},
-        KEY_ID: {"sensor.sequence_groceries_balance_2": "412.06"},
+        TOKEN_ID: {"sensor.sequence_payroll_reserve_balance": "6425.00"},
+        KEY_ID: {"sensor.sequence_groceries_balance": "412.06"},
     }
 
 
 def seeded_entries(key_state: str = "loaded") -> list[dict[str, str]]:
     return [
-        {"entry_id": TOKEN_ID, "title": "Sequence", "state": "loaded"},
         {"entry_id": KEY_ID, "title": "Sequence (API key)", "state": key_state},
+        {"entry_id": TOKEN_ID, "title": "Sequence", "state": "loaded"},
     ]
 
 
@@ -266,7 +308,7 @@ def test_seeded_problems() -> None:
     states = seeded_states()
     balances = numeric_balances(REGISTRY, states)
     assert seeded_problems(seeded_entries(), balances, states) == []
-    assert seeded_problems(seeded_entries()[:1], balances, states) == [
+    assert seeded_problems(seeded_entries()[1:], balances, states) == [
         "1 Sequence entries (Sequence), expected 2"
     ]
     assert seeded_problems(seeded_entries("setup_retry"), balances, states) == [
@@ -294,16 +336,35 @@ def test_prepare_config_dir(tmp_path: Path) -> None:
     integration = tmp_path / "repo" / "sequence"
     integration.mkdir(parents=True)
     template = tmp_path / "configuration.yaml"
-    template.write_text("http:\n  server_host: 127.0.0.1\n")
+    template.write_text("frontend:\n")
     config = tmp_path / "config"
     prepare_config_dir(config, port=5000, template=template, integration=integration)
     link = config / "custom_components" / "sequence"
     assert link.is_symlink()
     assert link.resolve() == integration.resolve()
-    assert "server_port: 5000" in (config / "configuration.yaml").read_text()
+    assert (config / "configuration.yaml").read_text() == "frontend:\n"
+    # Never started: the first start listens on loopback, and skips onboarding's core config.
+    assert dev_instance.needs_first_start(config)
+    http = yaml.safe_load((config / dev_instance.FIRST_START_HTTP).read_text())
+    assert http == {"http": {"server_host": "127.0.0.1", "server_port": 5000}}
+    onboarding = json.loads((config / ".storage" / "onboarding").read_text())
+    assert onboarding == {
+        "version": 4,
+        "minor_version": 1,
+        "key": "onboarding",
+        "data": {"done": ["core_config"]},
+    }
+    assert pending_onboarding_steps([{"step": "core_config", "done": True}]) == [
+        "user",
+        "analytics",
+        "integration",
+    ]
 
+    (config / dev_instance.FIRST_START_HTTP).unlink()  # as the first start does
     prepare_config_dir(config, integration=integration)  # again: nothing to do
     assert link.resolve() == integration.resolve()
+    assert not dev_instance.needs_first_start(config)
+    assert (config / "configuration.yaml").read_text() == "frontend:\n"
 
     elsewhere = tmp_path / "old"
     elsewhere.mkdir()
@@ -316,6 +377,54 @@ def test_prepare_config_dir(tmp_path: Path) -> None:
     link.mkdir()
     with pytest.raises(DevInstanceError, match="not a link"):
         prepare_config_dir(config, integration=integration)
+
+
+def test_prepare_the_developers_config_dir(tmp_path: Path) -> None:
+    """config/ (no port given): its own configuration.yaml; the first start on 8123."""
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "configuration.yaml").write_text("mine: true\n")
+    prepare_config_dir(config)
+    assert (config / "configuration.yaml").read_text() == "mine: true\n"
+    assert "server_port: 8123" in (config / dev_instance.FIRST_START_HTTP).read_text()
+
+
+def test_a_config_dir_that_started_before_gets_no_first_start_files(tmp_path: Path) -> None:
+    write_storage(tmp_path, "onboarding", ALL_DONE)
+    prepare_config_dir(tmp_path)
+    assert not dev_instance.needs_first_start(tmp_path)
+    assert json.loads((tmp_path / ".storage" / "onboarding").read_text())["data"] == ALL_DONE
+
+
+def test_earlier_demo_entries(tmp_path: Path) -> None:
+    """The demo of before set the token up over the household's accounts: its anchor says so."""
+    assert dev_instance.earlier_demo_entries(tmp_path) == []
+    household = {**TOKEN_ENTRY, "title": "Sequence", "unique_id": "4410007"}
+    business = {**TOKEN_ENTRY, "title": "Sequence", "unique_id": "6620101"}
+    key = {**KEY_ENTRY, "title": "Sequence (API key)", "unique_id": "4410007"}
+    write_storage(tmp_path, "core.config_entries", {"entries": [key, business, "junk"]})
+    assert dev_instance.earlier_demo_entries(tmp_path) == []
+    write_storage(tmp_path, "core.config_entries", {"entries": [key, household]})
+    assert dev_instance.earlier_demo_entries(tmp_path) == ["Sequence"]
+
+
+def test_shared_names() -> None:
+    registry = [
+        {"entity_id": "sensor.sequence_groceries_balance", "platform": "sequence"},
+        {"entity_id": "sensor.sequence_groceries_balance_2", "platform": "sequence"},
+        {"entity_id": "sensor.sequence_pods_total", "platform": "sequence"},
+        {"entity_id": "sensor.sequence_pods_total_2", "platform": "sequence"},
+        {"entity_id": "sensor.other", "platform": "other"},
+    ]
+    states = [
+        entity("sensor.sequence_groceries_balance", "1", friendly_name="Groceries Balance"),
+        entity("sensor.sequence_groceries_balance_2", "1", friendly_name="Groceries Balance"),
+        entity("sensor.sequence_pods_total", "1", friendly_name="Sequence Pods total"),
+        entity("sensor.sequence_pods_total_2", "1", friendly_name="Sequence Business Pods total"),
+        entity("sensor.other", "1", friendly_name="Sequence Pods total"),
+    ]
+    assert shared_names(registry, states) == {"Groceries Balance": 2}
+    assert shared_names(registry, states[2:]) == {}
 
 
 def test_ports() -> None:
@@ -359,6 +468,10 @@ class FakeHomeAssistant:
     all_states: list[dict[str, Any]] = field(default_factory=list)
     registry: list[dict[str, Any]] = field(default_factory=list)
     promoted: int = 0
+    core: str = "RUNNING"
+    devices: list[dict[str, Any]] = field(default_factory=list)
+    named: list[tuple[str, str]] = field(default_factory=list)
+    issues: list[dict[str, Any]] = field(default_factory=list)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -376,6 +489,7 @@ class FakeHomeAssistant:
             web.post("/api/config/config_entries/flow/{flow_id}", self.flow_step),
             web.post("/api/config/config_entries/options/flow", self.options_flow),
             web.post("/api/config/config_entries/options/flow/{flow_id}", self.options_step),
+            web.get("/api/config", self.config),
             web.get("/api/states", self.list_states),
             web.get("/api/states/{entity_id}", self.state),
         ]
@@ -455,6 +569,13 @@ class FakeHomeAssistant:
                     result = None
                 case "config/entity_registry/list":
                     result = self.registry
+                case "config/device_registry/list":
+                    result = self.devices
+                case "config/device_registry/update":
+                    self.named.append((command["device_id"], command["name_by_user"]))
+                    result = None
+                case "repairs/list_issues":
+                    result = {"issues": self.issues}
                 case _:
                     await ws.send_json({"id": command["id"], "success": False, "error": "?"})
                     continue
@@ -485,9 +606,13 @@ class FakeHomeAssistant:
         return web.json_response({"type": "create_entry", "result": {"entry_id": entry_id}})
 
     def add_entry(self, credential: str) -> None:
-        """An entry as the integration makes it: the title says the credential's kind."""
+        """An entry as the integration makes it: the title says the credential's kind; a hub."""
         title = "Sequence (API key)" if credential.startswith("sk_") else "Sequence"
         entry_id = f"entry-{len(self.entries) + 1}"
+        self.devices += [
+            {"id": f"hub-{entry_id}", "config_entry_id": entry_id, "model": "Sequence account"},
+            {"id": f"pod-{entry_id}", "config_entry_id": entry_id, "model": "Pod"},
+        ]
         self.entries.append(
             {
                 "domain": "sequence",
@@ -515,6 +640,10 @@ class FakeHomeAssistant:
             errors = {"activity": "missing_read_transfers"}
             return web.json_response({**OPTIONS_FORM, "errors": errors})
         return web.json_response({"type": "create_entry", "data": body})
+
+    async def config(self, request: web.Request) -> web.Response:
+        self.authorized(request)
+        return web.json_response({"state": self.core, "version": "2026.10.4"})
 
     async def list_states(self, request: web.Request) -> web.Response:
         self.authorized(request)
@@ -565,35 +694,45 @@ SIMULATOR = "http://127.0.0.1:8765"
 OTHER_TOKEN = "other"
 
 
-TOKEN_INPUT = {"api_token": "dev-token", "advanced": {"base_url": SIMULATOR}}
+TOKEN_INPUT = {"api_token": "dev-business-token", "advanced": {"base_url": SIMULATOR}}
 KEY_INPUT = {"api_token": "sk_test_dev_key", "advanced": {"base_url": SIMULATOR}}
 
 
 def test_seed_a_fresh_instance_then_again(fake: FakeHomeAssistant, url: str) -> None:
     result = seed(HomeAssistantApi(url), SIMULATOR)
     assert result.onboarded_steps == ["user", "core_config", "analytics", "integration"]
-    assert result.created == {"access_token": "entry-1", "api_key": "entry-2"}
+    assert result.created == {"api_key": "entry-1", "access_token": "entry-2"}
     assert fake.promoted == 1
-    assert fake.flow_inputs == [TOKEN_INPUT, KEY_INPUT]  # the token first: no _2 on its entities
+    assert fake.flow_inputs == [KEY_INPUT, TOKEN_INPUT]  # the key first: no _2 on its hub's ids
     assert fake.options_inputs == [options_payload(OPTIONS_FORM, {"activity": True})]
-    assert [entry["title"] for entry in fake.entries] == ["Sequence", "Sequence (API key)"]
+    assert [entry["title"] for entry in fake.entries] == ["Sequence (API key)", "Sequence"]
+    assert fake.named == [("hub-entry-2", "Sequence Business")]  # the token's hub only
 
     again = seed(HomeAssistantApi(url), SIMULATOR)  # a second start: log in, change nothing
     assert again.onboarded_steps == []
     assert again.created == {}
     assert fake.promoted == 1
-    assert fake.flow_inputs[2:] == [TOKEN_INPUT, KEY_INPUT]  # both flows said already configured
+    assert fake.flow_inputs[2:] == [KEY_INPUT, TOKEN_INPUT]  # both flows said already configured
     assert len(fake.entries) == 2
     assert len(fake.options_inputs) == 1  # an existing entry's options are left alone
+    assert len(fake.named) == 1  # and so is its hub's name
 
 
-def test_seed_adds_the_api_key_entry_to_an_older_seeding(fake: FakeHomeAssistant, url: str) -> None:
+def test_seed_adds_what_is_missing(fake: FakeHomeAssistant, url: str) -> None:
     fake.done = list(dev_instance.ONBOARDING_STEPS)
     fake.pending_http = False
-    fake.add_entry("dev-token")
+    fake.add_entry("dev-business-token")
     result = seed(HomeAssistantApi(url), SIMULATOR)
     assert result.created == {"api_key": "entry-2"}
     assert len(fake.options_inputs) == 1
+    assert fake.named == []
+
+
+def test_naming_a_hub_that_is_not_there(fake: FakeHomeAssistant, url: str) -> None:
+    api = HomeAssistantApi(url)
+    seed(api, SIMULATOR)
+    with pytest.raises(DevInstanceError, match="entry-9 has 0 hub devices"):
+        api.name_hub("entry-9", "X")
 
 
 def test_seed_finishes_an_interrupted_onboarding(fake: FakeHomeAssistant, url: str) -> None:
@@ -603,7 +742,7 @@ def test_seed_finishes_an_interrupted_onboarding(fake: FakeHomeAssistant, url: s
     assert result.onboarded_steps == ["analytics", "integration"]
     assert fake.done == ["user", "core_config", "analytics", "integration"]
     assert fake.promoted == 0
-    assert [body["api_token"] for body in fake.flow_inputs] == [OTHER_TOKEN, "sk_other"]
+    assert [body["api_token"] for body in fake.flow_inputs] == ["sk_other", OTHER_TOKEN]
 
 
 def test_seed_when_the_options_are_not_saved(fake: FakeHomeAssistant, url: str) -> None:
@@ -614,7 +753,7 @@ def test_seed_when_the_options_are_not_saved(fake: FakeHomeAssistant, url: str) 
     api = HomeAssistantApi(url)
     api.login(dev_instance.DEV_USERNAME, dev_instance.DEV_PASSWORD)
     with pytest.raises(DevInstanceError, match="did not show its form"):
-        api.set_options("entry-2", {"activity": True})
+        api.set_options("entry-1", {"activity": True})
 
 
 def test_seed_with_a_changed_password(fake: FakeHomeAssistant, url: str) -> None:
@@ -646,7 +785,8 @@ def test_api_errors(fake: FakeHomeAssistant, url: str) -> None:
     with pytest.raises(DevInstanceError, match="answered HTTP 503"):
         api.state("sensor.teapot")
     assert api.request("GET", "/api/nothing-here").status == 404
-    assert not HomeAssistantApi(f"http://127.0.0.1:{dev_instance.free_port()}").is_up()
+    with refusing_port() as port:
+        assert not HomeAssistantApi(f"http://127.0.0.1:{port}").is_up()
 
 
 async def not_json(_: web.Request) -> web.Response:
@@ -701,7 +841,7 @@ def test_wait_until_loaded(fake: FakeHomeAssistant, url: str) -> None:
 def test_wait_until_seeded(fake: FakeHomeAssistant, url: str) -> None:
     api = HomeAssistantApi(url)
     seed(api, SIMULATOR)
-    ids = {TOKEN_ID: "entry-1", KEY_ID: "entry-2"}
+    ids = {KEY_ID: "entry-1", TOKEN_ID: "entry-2"}
     fake.registry = [
         {**item, "config_entry_id": ids.get(item["config_entry_id"], item["config_entry_id"])}
         for item in REGISTRY
@@ -709,7 +849,7 @@ def test_wait_until_seeded(fake: FakeHomeAssistant, url: str) -> None:
     fake.all_states = seeded_states()
     assert dev_instance.wait_until_seeded(api, interval=0) == {
         "sensor.sequence_groceries_balance": "412.06",
-        "sensor.sequence_groceries_balance_2": "412.06",
+        "sensor.sequence_payroll_reserve_balance": "6425.00",
         "sensor.sequence_net_worth": "34515.07",
     }
     fake.all_states = seeded_states("unknown")
@@ -718,6 +858,35 @@ def test_wait_until_seeded(fake: FakeHomeAssistant, url: str) -> None:
         match=r"waiting for both Sequence entries after 0 s: sensor.sequence_net_worth is unknown$",
     ):
         dev_instance.wait_until_seeded(api, timeout=0)
+    twin = entity("sensor.sequence_net_worth", "1", friendly_name="Groceries Balance")
+    fake.all_states = [*seeded_states()[:3], twin, *seeded_states()[4:]]
+    fake.core = "STARTING"
+    with pytest.raises(
+        DevInstanceError,
+        match=r"2 Sequence entities are called 'Groceries Balance'; Home Assistant is STARTING",
+    ):
+        dev_instance.wait_until_seeded(api, timeout=0)
+
+
+def test_wait_until_started(fake: FakeHomeAssistant, url: str) -> None:
+    api = HomeAssistantApi(url)
+    seed(api, SIMULATOR)
+    dev_instance.wait_until_started(api, timeout=0)
+    fake.entries[0]["state"] = "setup_in_progress"
+    with pytest.raises(DevInstanceError, match="Home Assistant to start"):
+        dev_instance.wait_until_started(api, timeout=0)
+    fake.entries[0]["state"] = "setup_retry"  # set up as far as it goes: the UI says why
+    dev_instance.wait_until_started(api, timeout=0)
+    fake.core = "STARTING"
+    with pytest.raises(DevInstanceError, match="Home Assistant to start"):
+        dev_instance.wait_until_started(api, timeout=0)
+
+
+def test_repair_issues(fake: FakeHomeAssistant, url: str) -> None:
+    api = HomeAssistantApi(url)
+    seed(api, SIMULATOR)
+    fake.issues = [{"domain": "http", "issue_id": "deprecated_yaml"}]
+    assert api.repair_issues() == fake.issues
 
 
 # --- Processes ---------------------------------------------------------------------------------
@@ -756,6 +925,33 @@ def test_simulator_starts_and_stops(tmp_path: Path) -> None:
             pass
     assert simulator.process.returncode == 0
     assert "Sequence simulator stopped" in log.read_text()
+    assert simulator.reader is not None
+    assert not simulator.reader.is_alive()  # no thread outlives the service
+
+
+def test_stopping_waits_for_the_output_reader(tmp_path: Path) -> None:
+    """The reader thread ends with the output, which may outlive the process: stop waits for it.
+
+    Here a child that ignores SIGTERM keeps the output open a while after the process is gone.
+    """
+    fake = tmp_path / "python"
+    # Both traps are set before the listening line, after which stop() may come at once; the
+    # child is started while SIGTERM is ignored, so it ignores it too.
+    fake.write_text(
+        "#!/bin/sh\n"
+        "trap '' TERM\n"
+        "( sleep 1 ) &\n"
+        "trap 'exit 0' TERM\n"
+        "echo 'Sequence simulator listening on http://127.0.0.1:1 (scenario: ok)'\n"
+        "while :; do sleep 0.05; done\n"
+    )
+    fake.chmod(0o755)
+    simulator = dev_instance.start_simulator(python=str(fake))
+    assert simulator.url == "http://127.0.0.1:1"
+    simulator.stop()
+    assert simulator.process.returncode == 0
+    assert simulator.reader is not None
+    assert not simulator.reader.is_alive()
 
 
 def test_simulator_that_does_not_start() -> None:
@@ -790,8 +986,8 @@ def test_cli_prepare(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 def test_cli_wait(url: str) -> None:
     assert dev_instance.main(["wait", f"{url}/manifest.json"]) == 0
     assert dev_instance.main(["wait", f"{url}/not-there", "--timeout", "5"]) == 0  # 404 answers
-    closed = f"http://127.0.0.1:{dev_instance.free_port()}/"
-    assert dev_instance.main(["wait", closed, "--timeout", "0"]) == 1
+    with refusing_port() as port:
+        assert dev_instance.main(["wait", f"http://127.0.0.1:{port}/", "--timeout", "0"]) == 1
 
 
 def test_cli_seed(
@@ -801,8 +997,11 @@ def test_cli_seed(
     assert dev_instance.main(args) == 0
     out = capsys.readouterr().out
     assert "onboarded (user, core_config, analytics, integration)" in out
-    assert f"Sequence set up with the access token against the simulator at {SIMULATOR}" in out
-    assert "Sequence set up with the API key (activity on) against the simulator" in out
+    assert (
+        "Sequence set up with the household's API key (activity on) against the simulator "
+        f"at {SIMULATOR}\n"
+        "dev instance: Sequence set up with the business's access token against the simulator"
+    ) in out
 
     assert dev_instance.main(args) == 0  # storage says nothing, but the API does: no change
     assert capsys.readouterr().out == ""
@@ -812,8 +1011,63 @@ def test_cli_seed(
     write_storage(tmp_path, "core.config_entries", {"entries": [TOKEN_ENTRY, KEY_ENTRY]})
     assert dev_instance.main(args) == 0
     assert "already onboarded with both Sequence entries" in capsys.readouterr().out
-    assert len(fake.flow_inputs) == 4  # no login, no flow
+    assert len(fake.flow_inputs) == 4  # no flow
 
-    fake.password = "changed"
+    fake.core = "STARTING"  # it waits until Home Assistant has started (the banner comes last)
+    assert dev_instance.main([*args, "--timeout", "0"]) == 1
+    assert "gave up waiting for Home Assistant to start" in capsys.readouterr().err
+
+    earlier = {**TOKEN_ENTRY, "title": "Sequence", "unique_id": "4410007"}
+    write_storage(tmp_path, "core.config_entries", {"entries": [earlier, KEY_ENTRY]})
+    fake.core = "RUNNING"
+    fake.password = "changed"  # then it cannot wait for the start: it says what it can
+    assert dev_instance.main(args) == 0
+    captured = capsys.readouterr()
+    assert "already onboarded" in captured.out
+    assert "Sequence in" in captured.err
+    assert "is the earlier demo" in captured.err
+
     assert dev_instance.main([*args[:2], str(tmp_path / "other"), *args[3:]]) == 1
     assert "logging in as 'dev' failed" in capsys.readouterr().err
+
+
+@pytest.fixture
+def fake_hass(tmp_path: Path) -> Path:
+    """A ``hass`` that just waits to be stopped; the fake Home Assistant answers for it."""
+    hass = tmp_path / "hass"
+    hass.write_text("#!/bin/sh\nexec sleep 60\n")
+    hass.chmod(0o755)
+    return hass
+
+
+def test_first_start(fake: FakeHomeAssistant, url: str, tmp_path: Path, fake_hass: Path) -> None:
+    """Onboarding (HTTP confirmed) at the first start; then no YAML HTTP; never again."""
+    config = tmp_path / "config"
+    port = int(url.rsplit(":", 1)[1])
+    prepare_config_dir(config, port=port)
+    log = tmp_path / "first.log"
+    done = dev_instance.first_start(config, port, hass=fake_hass, log=log)
+    assert done == ["user", "core_config", "analytics", "integration"]  # the fake had none done
+    assert fake.promoted == 1
+    assert not (config / dev_instance.FIRST_START_HTTP).exists()
+    assert fake.entries == []  # the demo's entries come at the next start
+    assert dev_instance.first_start(config, port, hass=Path("/bin/false"), log=log) == []
+
+
+def test_cli_first_start(
+    fake: FakeHomeAssistant,
+    url: str,
+    tmp_path: Path,
+    fake_hass: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = tmp_path / "config"
+    port = url.rsplit(":", 1)[1]
+    prepare_config_dir(config, port=int(port))
+    monkeypatch.setattr(sys, "executable", str(fake_hass.with_name("python")))
+    args = ["first-start", "--config", str(config), "--port", port, "--log", str(tmp_path / "l")]
+    assert dev_instance.main(args) == 0
+    assert "first start of" in capsys.readouterr().out
+    assert dev_instance.main(args) == 0  # done already: nothing to say
+    assert capsys.readouterr().out == ""

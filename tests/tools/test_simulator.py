@@ -16,20 +16,23 @@ import uuid
 
 from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestClient, make_mocked_request
+from homeassistant.util import slugify
 from hypothesis import given, strategies as st
 import pytest
 
 from tools.simulator.__main__ import is_loopback, main, parse_args, serve, url
-from tools.simulator.app import DEFAULT_TOKEN, build_app, observe
+from tools.simulator.app import DEFAULT_BUSINESS_TOKEN, DEFAULT_TOKEN, build_app, observe
 from tools.simulator.params import InvalidParamsError
 from tools.simulator.runtime import Simulator
 from tools.simulator.scenarios import SCENARIO_NAMES, ScenarioController, Settings
 from tools.simulator.state import (
+    BUSINESS_FIRST_NUMBER,
     DRIFT_KNOT_SECONDS,
     AccountKind,
     Bank,
     ExternalType,
     SimAccount,
+    business_accounts,
     drift_offset_cents,
     seed_accounts,
 )
@@ -201,6 +204,113 @@ async def test_several_tokens(aiohttp_client: ClientFactory, simulator: Simulato
 def test_build_app_needs_usable_tokens(simulator: Simulator, tokens: list[str]) -> None:
     with pytest.raises(ValueError, match="access token"):
         build_app(simulator, tokens=tokens)
+
+
+# --- The second beneficiary: a small business ----------------------------------------------------
+
+BUSINESS_TOKEN = "tok-business-8e31"
+
+
+@pytest.fixture
+async def business_client(aiohttp_client: ClientFactory, simulator: Simulator) -> Client:
+    return await aiohttp_client(
+        build_app(simulator, tokens=[TOKEN], business_tokens=[BUSINESS_TOKEN])
+    )
+
+
+async def test_a_business_token_sees_the_business_only(business_client: Client) -> None:
+    """Another beneficiary: its own accounts, no name or id shared with the household's."""
+    household = await accounts_by_name(business_client)
+    status, body = await fetch(business_client, token=f"Bearer {BUSINESS_TOKEN}")
+    assert status == 200
+    business = {account["name"]: account for account in body["data"]["accounts"]}
+    assert [account.name for account in business_accounts()] == list(business)
+    assert not business.keys() & household.keys()
+    assert not {a["id"] for a in business.values()} & {a["id"] for a in household.values()}
+    assert business["Client Payments"]["type"] == "Income Source"
+    assert business["Amex Business 1008"]["balance"]["amountInDollars"] > 0  # owed
+    assert business["Payroll Reserve"]["balance"] == {"amountInDollars": 6425.0, "error": None}
+    assert all(account["balance"]["error"] is None for account in business.values())
+
+
+def test_no_slug_of_a_business_account_is_a_households() -> None:
+    """Entity ids come from account names: the two beneficiaries' never clash in a demo."""
+    household = {slugify(account.name) for account in seed_accounts()}
+    business = {slugify(account.name) for account in business_accounts()}
+    assert not household & business
+    assert len(business) == len(business_accounts())
+
+
+async def test_business_balances_drift_on_the_same_clock(
+    business_client: Client, simulator: Simulator, clock: FakeClock
+) -> None:
+    assert simulator.business.clock is simulator.bank.clock
+    before = balances(simulator.business)
+    clock.advance(3 * DRIFT_KNOT_SECONDS)
+    assert balances(simulator.business) != before
+
+
+async def test_scenario_faults_reach_business_tokens(business_client: Client) -> None:
+    await set_scenario(business_client, "server_error", times=1)
+    assert (await fetch(business_client, token=BUSINESS_TOKEN))[0] == 500
+    assert (await fetch(business_client, token=BUSINESS_TOKEN))[0] == 200
+
+
+def test_a_token_sees_one_beneficiary(simulator: Simulator) -> None:
+    with pytest.raises(ValueError, match="one beneficiary"):
+        build_app(simulator, tokens=["same"], business_tokens=["same"])
+    with pytest.raises(ValueError, match="access token"):
+        build_app(simulator, tokens=["t"], business_tokens=[" padded"])
+
+
+async def test_control_api_reaches_the_business(
+    business_client: Client, simulator: Simulator
+) -> None:
+    """State lists it; an account is added to it when asked, changed and removed by id."""
+    _, state = await control(business_client, "GET", "/state")
+    assert [a["name"] for a in state["business_accounts"]] == [
+        account.name for account in business_accounts()
+    ]
+    status, added = await control(
+        business_client, "POST", "/accounts", {"name": "Travel", "beneficiary": "business"}
+    )
+    assert status == 201
+    assert int(added["id"]) >= BUSINESS_FIRST_NUMBER
+    assert simulator.business.get(added["id"]).name == "Travel"
+    status, renamed = await control(
+        business_client, "PATCH", "/accounts/6620101", {"name": "Payroll"}
+    )
+    assert (status, renamed["name"]) == (200, "Payroll")
+    assert await control(business_client, "DELETE", "/accounts/acc-c2d8") == (
+        200,
+        {"removed": "acc-c2d8"},
+    )
+    _, body = await fetch(business_client, token=BUSINESS_TOKEN)
+    names = [account["name"] for account in body["data"]["accounts"]]
+    assert "Payroll" in names
+    assert "Travel" in names
+    assert "Amex Business 1008" not in names
+    assert "Groceries" in await accounts_by_name(business_client)  # the household is untouched
+    _, state = await control(business_client, "POST", "/reset")
+    assert [a["name"] for a in state["business_accounts"]] == [
+        account.name for account in business_accounts()
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"name": "A", "beneficiary": "nobody"}, "beneficiary must be one of: household, business"),
+        ({"name": "A", "id": "6620101"}, "already exists"),  # a business id, to the household
+        ({"name": "A", "id": "4410021", "beneficiary": "business"}, "already exists"),
+    ],
+)
+async def test_bad_business_add_requests(
+    business_client: Client, body: object, message: str
+) -> None:
+    status, answer = await control(business_client, "POST", "/accounts", body)
+    assert status == 400
+    assert message in answer["error"]
 
 
 # --- Scenarios --------------------------------------------------------------------------------
@@ -665,6 +775,7 @@ def test_cli_help(capsys: pytest.CaptureFixture[str]) -> None:
         "--allow-remote",
         "--port",
         "--token",
+        "--business-token",
         "--scenario",
         "--seed",
         "--accounts",
@@ -676,13 +787,15 @@ def test_cli_help(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_cli_defaults() -> None:
     args = parse_args([])
-    assert (args.host, args.port, args.token, args.scenario) == (
+    assert (args.host, args.port, args.token, args.business_token, args.scenario) == (
         "127.0.0.1",
         8765,
         [DEFAULT_TOKEN],
+        [DEFAULT_BUSINESS_TOKEN],
         "ok",
     )
     assert parse_args(["--token", "a", "--token", "b"]).token == ["a", "b"]
+    assert parse_args(["--business-token", "c"]).business_token == ["c"]
     assert parse_args(["--accounts", "42"]).accounts == 42
     args = parse_args(["--slow-seconds", "0.5", "--retry-after", "3", "--seed", "9"])
     assert (args.slow_seconds, args.retry_after, args.seed) == (0.5, 3, 9)
@@ -700,6 +813,8 @@ def test_cli_defaults() -> None:
         ["--scenario", "flood"],
         ["--token", ""],
         ["--token", " spaced"],
+        ["--business-token", ""],
+        ["--token", "same", "--business-token", "same"],
     ],
 )
 def test_cli_refuses(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:

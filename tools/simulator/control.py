@@ -3,8 +3,9 @@
 - ``GET    /_simulator/state``          scenario, request counts per route, accounts (cents)
 - ``POST   /_simulator/scenario``       ``{"scenario": NAME, ...params}``
 - ``POST   /_simulator/accounts``       add ``{"name", "type"?, "id"?, "balance_cents"?, ...}``
+  (to the household's accounts; ``"beneficiary": "business"`` adds to the business's)
 - ``PATCH  /_simulator/accounts/{id}``  ``{"name"?, "balance_cents"?, "error"?, "drift_cents"?}``
-- ``DELETE /_simulator/accounts/{id}``
+- ``DELETE /_simulator/accounts/{id}``   (an id of either beneficiary)
 - ``POST   /_simulator/reset``          as if freshly started (scenario ``ok``)
 
 The Platform API's keys, transfers and rules have their own routes (``platform_control``).
@@ -20,9 +21,16 @@ import json
 from aiohttp import web
 
 from .params import InvalidParamsError, Params, integer, reject_unknown, text
-from .runtime import SIMULATOR, Simulator
+from .runtime import HOUSEHOLD, SIMULATOR, Simulator
 from .scenarios import SCENARIOS
-from .state import AccountKind, DuplicateAccountError, ExternalType, SimAccount, UnknownAccountError
+from .state import (
+    AccountKind,
+    Bank,
+    DuplicateAccountError,
+    ExternalType,
+    SimAccount,
+    UnknownAccountError,
+)
 
 PREFIX = "/_simulator"
 
@@ -36,7 +44,17 @@ KIND_NAMES: Mapping[str, AccountKind] = {
 """Account types in either API's vocabulary (``"Income Source"`` or ``"INCOME_SOURCE"``)."""
 
 ADD_PARAMS = frozenset(
-    {"id", "name", "type", "balance_cents", "error", "drift_cents", "external_type", "institution"}
+    {
+        "id",
+        "name",
+        "type",
+        "balance_cents",
+        "error",
+        "drift_cents",
+        "external_type",
+        "institution",
+        "beneficiary",
+    }
 )
 PATCH_PARAMS = frozenset({"name", "balance_cents", "error", "drift_cents"})
 
@@ -88,8 +106,20 @@ def _external_type(params: Params, kind: AccountKind) -> ExternalType | None:
         raise InvalidParamsError(msg) from None
 
 
+def _beneficiary(simulator: Simulator, params: Params) -> Bank:
+    name = text(params, "beneficiary") or HOUSEHOLD
+    banks = simulator.banks()
+    if name not in banks:
+        msg = f"beneficiary must be one of: {', '.join(banks)}"
+        raise InvalidParamsError(msg)
+    return banks[name]
+
+
 def state_json(simulator: Simulator) -> dict[str, object]:
-    """Everything the control API reports about the simulator."""
+    """Everything the control API reports about the simulator.
+
+    ``accounts`` are the household's (both APIs), ``business_accounts`` the business's.
+    """
     bank = simulator.bank
     return {
         "scenario": simulator.scenarios.describe(),
@@ -98,6 +128,9 @@ def state_json(simulator: Simulator) -> dict[str, object]:
         "seed": bank.seed,
         "elapsed_seconds": bank.elapsed_seconds(),
         "accounts": [bank.describe(account) for account in bank.accounts()],
+        "business_accounts": [
+            simulator.business.describe(account) for account in simulator.business.accounts()
+        ],
         "platform": simulator.platform.describe(),
     }
 
@@ -143,19 +176,23 @@ async def post_scenario(request: web.Request) -> web.Response:
 
 @answers_problems
 async def post_account(request: web.Request) -> web.Response:
-    """``POST /_simulator/accounts``: add an account at the end of the list."""
-    bank = request.config_dict[SIMULATOR].bank
+    """``POST /_simulator/accounts``: add an account at the end of a beneficiary's list."""
+    simulator = request.config_dict[SIMULATOR]
     params = await read_body(request)
     reject_unknown(params, ADD_PARAMS, "adding an account")
+    bank = _beneficiary(simulator, params)
     name = text(params, "name")
     if name is None:
         msg = "name is required"
         raise InvalidParamsError(msg)
     kind = _kind(params)
     balance = integer(params, "balance_cents") or 0
+    account_id = text(params, "id") or bank.new_id()
+    if simulator.holds(account_id):  # in either beneficiary's bank: ids are unique across both
+        raise DuplicateAccountError(account_id)
     account = bank.add(
         SimAccount(
-            id=text(params, "id") or bank.new_id(),
+            id=account_id,
             name=name,
             kind=kind,
             base_cents=balance,
@@ -175,8 +212,8 @@ async def patch_account(request: web.Request) -> web.Response:
 
     Every parameter is checked before anything changes.
     """
-    bank = request.config_dict[SIMULATOR].bank
-    account_id = bank.get(request.match_info["id"]).id
+    account_id = request.match_info["id"]
+    bank = request.config_dict[SIMULATOR].bank_with(account_id)
     params = await read_body(request)
     reject_unknown(params, PATCH_PARAMS, "changing an account")
     if not params:
@@ -200,7 +237,8 @@ async def patch_account(request: web.Request) -> web.Response:
 @answers_problems
 async def delete_account(request: web.Request) -> web.Response:
     """``DELETE /_simulator/accounts/{id}``."""
-    account = request.config_dict[SIMULATOR].bank.remove(request.match_info["id"])
+    account_id = request.match_info["id"]
+    account = request.config_dict[SIMULATOR].bank_with(account_id).remove(account_id)
     return web.json_response({"removed": account.id})
 
 

@@ -19,13 +19,14 @@ import uuid
 
 from aiohttp import hdrs, web
 
-from .runtime import SIMULATOR
+from .runtime import BUSINESS, HOUSEHOLD, SIMULATOR
 from .scenarios import Fault, Settings
 from .state import AccountKind, Bank, SimAccount
 
 ACCESS_TOKEN_HEADER = "x-sequence-access-token"  # noqa: S105 - a header name, not a secret
 ACCOUNTS_PATH = "/accounts"
-ACCESS_TOKENS = web.AppKey("remote_api_access_tokens", frozenset[str])
+ACCESS_TOKENS = web.AppKey("remote_api_access_tokens", dict[str, str])
+"""Each valid access token and the beneficiary whose accounts it sees."""
 
 LEGACY_TYPES: Mapping[AccountKind, str] = {
     AccountKind.POD: "Pod",
@@ -109,15 +110,16 @@ def presented_token(request: web.Request) -> str | None:
     return value or None
 
 
-def is_authorized(request: web.Request) -> bool:
-    """Whether the request carries one of the configured access tokens."""
+def beneficiary_of(request: web.Request) -> str | None:
+    """The beneficiary whose accounts the request's token sees; None for no or an unknown token."""
     token = presented_token(request)
     if token is None:
-        return False
-    return any(
-        hmac.compare_digest(token.encode(), known.encode())
-        for known in request.config_dict[ACCESS_TOKENS]
-    )
+        return None
+    found = None
+    for known, beneficiary in request.config_dict[ACCESS_TOKENS].items():
+        if hmac.compare_digest(token.encode(), known.encode()):
+            found = beneficiary
+    return found
 
 
 async def _has_json_object_body(request: web.Request) -> bool:
@@ -143,11 +145,12 @@ async def post_accounts(request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(simulator.scenarios.settings.slow_seconds)
     elif fault is not None and fault in FAULT_RESPONSES:
         return FAULT_RESPONSES[fault](simulator.scenarios.settings)
-    if not is_authorized(request):
+    beneficiary = beneficiary_of(request)
+    if beneficiary is None:
         return invalid_token()
     if not await _has_json_object_body(request):
         return error_response(400, "INVALID_REQUEST", "The request body must be a JSON object")
-    bank = simulator.bank
+    bank = simulator.banks()[beneficiary]
     payload = {
         "message": "OK",
         "requestId": str(uuid.uuid4()),
@@ -159,11 +162,16 @@ async def post_accounts(request: web.Request) -> web.StreamResponse:
     return web.json_response(payload)
 
 
-def setup(app: web.Application, *, tokens: Iterable[str]) -> None:
-    """Add the Remote API's routes, accepting ``tokens`` as access tokens."""
-    known = frozenset(tokens)
-    if not known or any(not token or token != token.strip() for token in known):
+def setup(
+    app: web.Application, *, tokens: Iterable[str], business_tokens: Iterable[str] = ()
+) -> None:
+    """Add the Remote API's routes: which accounts each token sees."""
+    household, business = frozenset(tokens), frozenset(business_tokens)
+    if not household or any(not token or token != token.strip() for token in household | business):
         msg = "the Remote API needs at least one access token, without surrounding blanks"
         raise ValueError(msg)
-    app[ACCESS_TOKENS] = known
+    if household & business:
+        msg = "a token sees one beneficiary: the same token is given for both"
+        raise ValueError(msg)
+    app[ACCESS_TOKENS] = dict.fromkeys(household, HOUSEHOLD) | dict.fromkeys(business, BUSINESS)
     app.router.add_route(hdrs.METH_ANY, ACCOUNTS_PATH, post_accounts)

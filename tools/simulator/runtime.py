@@ -2,24 +2,34 @@
 
 from collections import Counter
 from collections.abc import Mapping
+import contextlib
 from dataclasses import dataclass, field
+from typing import Final
 
 from aiohttp import web
 
 from .platform_records import RATE_LIMIT_PER_MINUTE, Permission
 from .platform_state import PlatformState
 from .scenarios import ScenarioController, Settings
-from .state import Bank
+from .state import Bank, UnknownAccountError
+
+HOUSEHOLD: Final = "household"
+"""The first beneficiary: both APIs, the scenarios' one-shot changes, the control API's default."""
+BUSINESS: Final = "business"
+"""The second beneficiary: only Remote API tokens given for it see its accounts."""
 
 
 @dataclass(slots=True)
 class Simulator:
-    """The bank, the current scenario and what has been asked so far (never the tokens)."""
+    """The banks, the current scenario and what has been asked so far (never the tokens)."""
 
     bank: Bank
+    """The household's accounts (the first beneficiary)."""
     scenarios: ScenarioController
     platform: PlatformState
-    """API keys, rate limit, transfers and rules of the Platform API."""
+    """API keys, rate limit, transfers and rules of the Platform API (the household's)."""
+    business: Bank
+    """The business's accounts (the second beneficiary), on the household bank's clock."""
     requests: Counter[str] = field(default_factory=Counter)
     """Requests served per route, e.g. ``{"POST /accounts": 3}`` (control routes excluded)."""
 
@@ -32,7 +42,7 @@ class Simulator:
         api_keys: Mapping[str, frozenset[Permission]] | None = None,
         rate_limit: int = RATE_LIMIT_PER_MINUTE,
     ) -> Simulator:
-        """A simulator for ``bank`` in scenario ``ok``.
+        """A simulator for ``bank`` (the household) and a seeded business, in scenario ``ok``.
 
         ``api_keys`` maps each Platform API key to its permissions (default: the development
         key with every read permission); ``rate_limit`` is per key and minute.
@@ -41,11 +51,33 @@ class Simulator:
             bank=bank,
             scenarios=ScenarioController(bank, settings),
             platform=PlatformState(bank, api_keys=api_keys, rate_limit=rate_limit),
+            business=Bank.business(seed=bank.seed, clock=bank.clock),
         )
+
+    def banks(self) -> dict[str, Bank]:
+        """Each beneficiary's bank by name, the household first."""
+        return {HOUSEHOLD: self.bank, BUSINESS: self.business}
+
+    def bank_with(self, account_id: str) -> Bank:
+        """The bank that holds the account (ids are unique across beneficiaries)."""
+        for bank in self.banks().values():
+            with contextlib.suppress(UnknownAccountError):
+                bank.get(account_id)
+                return bank
+        raise UnknownAccountError(account_id)
+
+    def holds(self, account_id: str) -> bool:
+        """Whether a beneficiary has an account with this id."""
+        try:
+            self.bank_with(account_id)
+        except UnknownAccountError:
+            return False
+        return True
 
     def reset(self) -> None:
         """As if freshly started: seeded accounts and history, scenario ``ok``, no requests."""
         self.bank.reset()
+        self.business.reset()
         self.platform.reset()
         self.scenarios.reset()
         self.requests.clear()

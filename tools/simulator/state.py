@@ -1,5 +1,9 @@
 """The simulated bank: one beneficiary's accounts and their slowly drifting balances.
 
+The simulator holds two beneficiaries, each a ``Bank``: a household (``seed_accounts``, seen by
+both APIs) and a small business (``business_accounts``, seen by the Remote API tokens given
+for it), with account names and ids of their own.
+
 Money is integer cents everywhere in here; only the API modules turn cents into a wire format
 (dollars as a float for the Remote API, cents for the Platform API). The vocabulary is the
 Platform API's (``POD``, ``INCOME_SOURCE``, ``EXTERNAL_ACCOUNT``), since it is the richer one.
@@ -195,6 +199,58 @@ def seed_accounts() -> list[SimAccount]:
     ]
 
 
+def business_accounts() -> list[SimAccount]:
+    """A second beneficiary, a small business: no account name or id is also the household's."""
+    pod = AccountKind.POD
+    external = AccountKind.EXTERNAL_ACCOUNT
+    return [
+        SimAccount(
+            id="6620101", name="Payroll Reserve", kind=pod, base_cents=642500, drift_cents=4000
+        ),
+        SimAccount(
+            id="6620102", name="Quarterly Taxes", kind=pod, base_cents=318090, drift_cents=2500
+        ),
+        SimAccount(
+            id="6620103",
+            name="Equipment Fund",
+            kind=pod,
+            base_cents=97512,
+            drift_cents=1500,
+            savings_target_cents=250000,
+        ),
+        SimAccount(
+            id="6620107",
+            name="Client Payments",
+            kind=AccountKind.INCOME_SOURCE,
+            base_cents=0,
+            institution="Stripe",
+        ),
+        SimAccount(
+            id="acc-b5f0",
+            name="Business Checking",
+            kind=external,
+            base_cents=1204388,
+            drift_cents=40000,
+            external_type=ExternalType.DEPOSITORY,
+            institution="Mercury",
+        ),
+        SimAccount(
+            id="acc-c2d8",
+            name="Amex Business 1008",
+            kind=external,
+            base_cents=231055,  # positive: what is owed
+            drift_cents=20000,
+            external_type=ExternalType.LIABILITY,
+            institution="American Express",
+            liability=LiabilityTerms(
+                last_statement_cents=187020,
+                next_payment_minimum_cents=4000,
+                interest_rate_percentage=21.24,
+            ),
+        ),
+    ]
+
+
 def synthetic_accounts(seed: int, count: int, *, first_number: int) -> list[SimAccount]:
     """``count`` extra Pods for load tests: ids from ``first_number`` on, names ``Pod 0001``..."""
     accounts = []
@@ -215,36 +271,63 @@ def synthetic_accounts(seed: int, count: int, *, first_number: int) -> list[SimA
 
 SYNTHETIC_FIRST_NUMBER = 5_000_000
 """Synthetic and added accounts get number-like ids from here on, clear of the seeded ones."""
+BUSINESS_FIRST_NUMBER = 7_000_000
+"""Accounts added to the business get ids from here on, clear of the household's."""
 
 
 class Bank:
-    """The accounts one access token sees, with their balances at the clock's current time."""
+    """One beneficiary's accounts, with their balances at the clock's current time."""
 
-    def __init__(self, *, seed: int = 1, extra_accounts: int = 0, clock: Clock = time.time) -> None:
-        """Open the bank with the seeded accounts plus ``extra_accounts`` synthetic Pods."""
+    def __init__(
+        self,
+        *,
+        seed: int = 1,
+        extra_accounts: int = 0,
+        clock: Clock = time.time,
+        seeded: Callable[[], list[SimAccount]] = seed_accounts,
+        first_number: int = SYNTHETIC_FIRST_NUMBER,
+    ) -> None:
+        """Open the bank with the ``seeded`` accounts plus ``extra_accounts`` synthetic Pods.
+
+        Synthetic and added accounts are numbered from ``first_number`` on.
+        """
         if extra_accounts < 0:
             msg = "extra_accounts must not be negative"
             raise ValueError(msg)
         self.seed = seed
         self.extra_accounts = extra_accounts
         self._clock = clock
+        self._seeded = seeded
+        self._first_number = first_number
         self._accounts: dict[str, SimAccount] = {}
         self.removed: dict[str, tuple[SimAccount, float]] = {}
         """Accounts removed since the reset, with when (clock time): the Platform API keeps
         showing them as deleted (``deletedAt``), the Remote API forgets them."""
-        self._next_number = SYNTHETIC_FIRST_NUMBER
+        self._next_number = first_number
         self._origin = 0.0
         self.reset()
 
     def reset(self) -> None:
         """Back to the seeded accounts, with elapsed time starting again from zero."""
-        accounts = seed_accounts() + synthetic_accounts(
-            self.seed, self.extra_accounts, first_number=SYNTHETIC_FIRST_NUMBER
+        accounts = self._seeded() + synthetic_accounts(
+            self.seed, self.extra_accounts, first_number=self._first_number
         )
         self._accounts = {account.id: account for account in accounts}
         self.removed = {}
-        self._next_number = SYNTHETIC_FIRST_NUMBER + self.extra_accounts
+        self._next_number = self._first_number + self.extra_accounts
         self._origin = self._clock()
+
+    @classmethod
+    def business(cls, *, seed: int = 1, clock: Clock = time.time) -> Bank:
+        """The second beneficiary's bank: ``business_accounts``, numbered clear of the first's."""
+        return cls(
+            seed=seed, clock=clock, seeded=business_accounts, first_number=BUSINESS_FIRST_NUMBER
+        )
+
+    @property
+    def clock(self) -> Clock:
+        """The clock the balances drift by (another bank on the same time uses it too)."""
+        return self._clock
 
     def now(self) -> float:
         """The clock's current time (wall-clock seconds unless a test injected another clock)."""
