@@ -324,3 +324,97 @@ async def test_the_reason_is_the_errors_unless_given(
     await guard.async_audit(rule_call("k"), AuditOutcome.FAILED, reason="other", error=error)
     await guard.async_audit(rule_call("k"), AuditOutcome.SUCCEEDED)
     assert [e.data["reason"] for e in events] == ["rule_failed", "other", None]
+
+
+async def test_a_key_sequence_may_have_forgotten_is_a_new_call(
+    guard: MoneyGuard, freezer: FrozenDateTimeFactory
+) -> None:
+    """Sequence remembers a key for 24 hours: after that, a repeat would run again.
+
+    So a key older than the ledger's margin takes a new share under the limits, as a new call.
+    """
+    limits = RuleLimits(min_interval=timedelta(0), max_runs_per_day=1)
+    first = await guard.async_reserve(rule_call("same"), limits)
+    await guard.async_settle(
+        first, AttemptStatus.SENT, Outcome(at=dt_util.utcnow(), result="in_progress")
+    )
+    freezer.tick(timedelta(hours=22, minutes=59))
+    assert (await guard.async_reserve(rule_call("same"), limits)).repeat is not None
+    freezer.tick(timedelta(hours=1, minutes=1))  # 24 hours: Sequence may have forgotten it
+    await guard.async_reserve(rule_call("other"), limits)  # the new day's one run
+    with pytest.raises(ServiceValidationError) as refused:
+        await guard.async_reserve(rule_call("same"), limits)
+    assert refused.value.translation_key == "rule_daily_limit"
+
+
+async def test_an_old_key_may_carry_another_request(
+    guard: MoneyGuard, freezer: FrozenDateTimeFactory
+) -> None:
+    await guard.async_reserve(rule_call("same", fingerprint="a"), UNLIMITED_RULE)
+    freezer.tick(timedelta(hours=23))
+    reservation = await guard.async_reserve(rule_call("same", fingerprint="b"), UNLIMITED_RULE)
+    assert reservation.repeat is None
+
+
+async def test_a_repeat_of_an_unknown_outcome_must_fit_the_limits_now(
+    guard: MoneyGuard, freezer: FrozenDateTimeFactory
+) -> None:
+    """Sent again, an attempt that may never have run may run now: it counts from now on."""
+    limits = RuleLimits(min_interval=timedelta(minutes=5), max_runs_per_day=2)
+    first = await guard.async_reserve(rule_call("lost"), limits)
+    await guard.async_settle(
+        first, AttemptStatus.UNKNOWN, Outcome(at=dt_util.utcnow(), result="unknown")
+    )
+    freezer.tick(timedelta(minutes=10))
+    await guard.async_reserve(rule_call("other"), limits)
+    freezer.tick(timedelta(minutes=1))
+    with pytest.raises(ServiceValidationError) as refused:  # "other" ran a minute ago
+        await guard.async_reserve(rule_call("lost"), limits)
+    assert refused.value.translation_key == "rule_too_soon"
+    freezer.tick(timedelta(minutes=5))
+    again = await guard.async_reserve(rule_call("lost"), limits)
+    assert again.repeat is not None
+    renewed = guard.ledger.find(RULE, "lost")
+    assert renewed is not None
+    assert (renewed.at, renewed.status) == (dt_util.utcnow(), AttemptStatus.RESERVED)
+    assert guard.ledger.runs_today(RULE) == 2  # still one share each
+    assert guard.ledger.last_live_at(RULE) == dt_util.utcnow()
+
+
+async def test_a_repeat_of_an_accepted_attempt_needs_no_limit(
+    guard: MoneyGuard, freezer: FrozenDateTimeFactory
+) -> None:
+    limits = RuleLimits(min_interval=timedelta(hours=1), max_runs_per_day=1)
+    first = await guard.async_reserve(rule_call("sent"), limits)
+    await guard.async_settle(
+        first, AttemptStatus.SENT, Outcome(at=dt_util.utcnow(), result="in_progress")
+    )
+    freezer.tick(timedelta(minutes=1))
+    again = await guard.async_reserve(rule_call("sent"), limits)
+    assert again.repeat is not None
+    assert again.repeat.status is AttemptStatus.SENT
+
+
+@pytest.mark.parametrize(
+    ("earlier", "kept"),
+    [
+        (AttemptStatus.SENT, AttemptStatus.SENT),
+        (AttemptStatus.SUCCEEDED, AttemptStatus.SUCCEEDED),
+        (AttemptStatus.UNKNOWN, AttemptStatus.UNKNOWN),
+    ],
+)
+async def test_a_refused_repeat_never_gives_the_earlier_share_back(
+    guard: MoneyGuard, earlier: AttemptStatus, kept: AttemptStatus
+) -> None:
+    """A repeat refused before running (say a 429) says nothing of the earlier request."""
+    first = await guard.async_reserve(rule_call("k"), UNLIMITED_RULE)
+    await guard.async_settle(first, earlier, Outcome(at=dt_util.utcnow(), result="x"))
+    repeat = await guard.async_reserve(rule_call("k"), UNLIMITED_RULE)
+    assert repeat.repeat is not None
+    await guard.async_settle(
+        repeat, AttemptStatus.RELEASED, Outcome(at=dt_util.utcnow(), result="rate_limited")
+    )
+    attempt = guard.ledger.find(RULE, "k")
+    assert attempt is not None
+    assert attempt.status is kept
+    assert guard.ledger.runs_today(RULE) == 1

@@ -29,6 +29,13 @@ from .audit import AuditOutcome, AuditRecord, AuditTrail, MoneyAction
 from .const import DOMAIN
 from .ledger import Attempt, AttemptStatus, Follow, MoneyLedger, Outcome
 
+UNCERTAIN = frozenset({AttemptStatus.RESERVED, AttemptStatus.UNKNOWN})
+"""Attempts Sequence may never have run: sent again, they may run now, so they must fit the
+limits now (not counting themselves) and count from now on."""
+KEY_REMEMBERED = timedelta(hours=23)
+"""How long an earlier attempt's key makes a call a repeat. Sequence remembers a key for 24
+hours; an hour less, so that a key it may have forgotten never goes out without a share (the
+other way round, a key it still remembers costs a share that runs nothing: safe)."""
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:/|-]{1,36}")
 """What Sequence accepts in the ``idempotency-key`` header (at most 36 characters)."""
 _KEY_NAMESPACE = uuid.UUID("5b6f4a52-6d0e-4b2e-9f3c-2a9e7d1c8b40")
@@ -62,9 +69,18 @@ class Limits(Protocol):
     """A subentry's limits, checked against the ledger under the entry's lock."""
 
     def refusal(
-        self, ledger: MoneyLedger, subentry_id: str, now: datetime, amount_cents: int | None
+        self,
+        ledger: MoneyLedger,
+        subentry_id: str,
+        now: datetime,
+        amount_cents: int | None,
+        *,
+        excluding: str | None = None,
     ) -> Refusal | None:
-        """Why this live action would break a limit now, or None when it may go."""
+        """Why this live action would break a limit now, or None when it may go.
+
+        ``excluding``: the key of an earlier attempt this action sends again (not counted).
+        """
         ...
 
 
@@ -76,10 +92,16 @@ class RuleLimits:
     max_runs_per_day: int
 
     def refusal(
-        self, ledger: MoneyLedger, subentry_id: str, now: datetime, amount_cents: int | None
+        self,
+        ledger: MoneyLedger,
+        subentry_id: str,
+        now: datetime,
+        amount_cents: int | None,
+        *,
+        excluding: str | None = None,
     ) -> Refusal | None:
         """Too soon after the last live run, or the day's runs are used up."""
-        last = ledger.last_live_at(subentry_id)
+        last = ledger.last_live_at(subentry_id, excluding=excluding)
         if last is not None and now - last < self.min_interval:
             wait = self.min_interval - (now - last)
             return Refusal(
@@ -89,7 +111,7 @@ class RuleLimits:
                     "wait": str(max(1, -(-int(wait.total_seconds()) // 60))),
                 },
             )
-        if ledger.runs_today(subentry_id, now) >= self.max_runs_per_day:
+        if ledger.runs_today(subentry_id, now, excluding=excluding) >= self.max_runs_per_day:
             return Refusal("rule_daily_limit", {"limit": str(self.max_runs_per_day)})
         return None
 
@@ -102,7 +124,13 @@ class RouteLimits:
     max_per_day_cents: int
 
     def refusal(
-        self, ledger: MoneyLedger, subentry_id: str, now: datetime, amount_cents: int | None
+        self,
+        ledger: MoneyLedger,
+        subentry_id: str,
+        now: datetime,
+        amount_cents: int | None,
+        *,
+        excluding: str | None = None,
     ) -> Refusal | None:
         """Over the per-transfer maximum, or over what is left of the day's maximum."""
         amount = amount_cents or 0
@@ -110,7 +138,7 @@ class RouteLimits:
             return Refusal(
                 "transfer_over_maximum", {"maximum": cents_text(self.max_per_transfer_cents)}
             )
-        moved = ledger.moved_today_cents(subentry_id, now)
+        moved = ledger.moved_today_cents(subentry_id, now, excluding=excluding)
         if moved + amount > self.max_per_day_cents:
             left = max(0, self.max_per_day_cents - moved)
             return Refusal(
@@ -124,7 +152,13 @@ class NoLimits:
     """The limits of a simulation: none, since it moves nothing."""
 
     def refusal(
-        self, ledger: MoneyLedger, subentry_id: str, now: datetime, amount_cents: int | None
+        self,
+        ledger: MoneyLedger,
+        subentry_id: str,
+        now: datetime,
+        amount_cents: int | None,
+        *,
+        excluding: str | None = None,
     ) -> Refusal | None:
         """Never a refusal."""
         return None
@@ -187,7 +221,12 @@ class MoneyGuard:
         """Refuse the call if it may not go out now; reserve nothing.
 
         Returns the earlier attempt the call repeats (same idempotency key and request, its
-        share still counted: no limit applies to it), or None for a new call.
+        share still counted), or None for a new call. A repeat of an attempt Sequence accepted
+        needs no limit: Sequence answers it without running it again. A repeat of an attempt
+        whose outcome is unknown (``UNCERTAIN``) may run now, so it must fit the limits now,
+        not counting itself. An attempt older than ``KEY_REMEMBERED`` is not repeated: Sequence
+        may have forgotten its key and would run the call again, so it is a new call, with a
+        share of its own.
 
         A call whose idempotency key the ledger knows with another request is refused, as
         Sequence would refuse it (``IDEMPOTENCY_KEY_MISMATCH``).
@@ -195,26 +234,38 @@ class MoneyGuard:
         Raises:
             ServiceValidationError: refused (also recorded in the audit trail).
         """
+        now = dt_util.utcnow()
         earlier = self.ledger.find(call.subentry_id, call.idempotency_key)
+        if earlier is not None and now - earlier.at >= KEY_REMEMBERED:
+            earlier = None  # Sequence may have forgotten it: this call would run again
         if earlier is not None and earlier.fingerprint != call.fingerprint:
             await self.async_refuse(call, Refusal("idempotency_key_reused"))
-        if earlier is not None and earlier.counts:
+        if earlier is not None and earlier.counts and earlier.status not in UNCERTAIN:
             return earlier
-        now = dt_util.utcnow()
-        if refusal := limits.refusal(self.ledger, call.subentry_id, now, call.amount_cents):
+        repeat = earlier if earlier is not None and earlier.counts else None
+        if refusal := limits.refusal(
+            self.ledger,
+            call.subentry_id,
+            now,
+            call.amount_cents,
+            excluding=None if repeat is None else repeat.key,
+        ):
             await self.async_refuse(call, refusal)
-        return None
+        return repeat
 
     async def async_reserve(self, call: MoneyCall, limits: Limits) -> Reservation:
         """Check ``limits`` and reserve the call's share, under the lock; else refuse.
 
         A repeat (see :meth:`async_check`) needs no new share: Sequence will not run it twice.
+        One of an attempt whose outcome is unknown counts from now on (it may run now).
 
         Raises:
             ServiceValidationError: refused (also recorded in the audit trail).
         """
         async with self._lock:
             if (earlier := await self.async_check(call, limits)) is not None:
+                if earlier.status in UNCERTAIN:
+                    await self.ledger.async_renew(call.subentry_id, earlier.key, dt_util.utcnow())
                 return Reservation(call=call, repeat=earlier)
             await self.ledger.async_reserve(
                 call.subentry_id,
@@ -245,10 +296,17 @@ class MoneyGuard:
 
         ``follow``: Sequence is still at it; the follow is saved with the outcome, so that a
         restart resumes it.
+
+        A repeat that failed before running never gives the earlier attempt's share back: the
+        earlier request may have run (Sequence accepted it, or its outcome is unknown, and a
+        refusal of the repeat, such as a 429, says nothing about it).
         """
         call = reservation.call
+        kept = status
+        if (earlier := reservation.repeat) is not None and status is AttemptStatus.RELEASED:
+            kept = AttemptStatus.UNKNOWN if earlier.status in UNCERTAIN else earlier.status
         await self.ledger.async_set_status(
-            call.subentry_id, call.idempotency_key, status, outcome.reference
+            call.subentry_id, call.idempotency_key, kept, outcome.reference
         )
         await self.ledger.async_record_outcome(call.subentry_id, outcome, follow=follow)
         await self.async_audit(

@@ -138,8 +138,12 @@ def ledger_signal(entry_id: str, subentry_id: str) -> str:
 
 
 def local_day_start(now: datetime | None = None) -> datetime:
-    """The start of the current local calendar day (Home Assistant's time zone)."""
-    return dt_util.start_of_local_day(now or dt_util.now())
+    """The start of the local calendar day (Home Assistant's time zone) ``now`` falls on.
+
+    ``now`` may be in any time zone: Home Assistant's ``start_of_local_day`` takes a
+    datetime's own date, which for a UTC time is tomorrow's every evening west of Greenwich.
+    """
+    return dt_util.start_of_local_day(dt_util.as_local(now or dt_util.utcnow()))
 
 
 class MoneyLedger:
@@ -169,27 +173,44 @@ class MoneyLedger:
 
     # Reading: what the limits and the sensors need.
 
-    def attempts_today(self, subentry_id: str, now: datetime | None = None) -> list[Attempt]:
-        """The subentry's counted attempts of the current local day, oldest first."""
+    def attempts_today(
+        self, subentry_id: str, now: datetime | None = None, *, excluding: str | None = None
+    ) -> list[Attempt]:
+        """The subentry's counted attempts of the current local day, oldest first.
+
+        ``excluding``: leave out the attempt sent with this key (a call that repeats it is
+        checked against the others).
+        """
         since = local_day_start(now)
         return [
             attempt
             for attempt in self._book(subentry_id).attempts
-            if attempt.counts and attempt.at >= since
+            if attempt.counts and attempt.at >= since and attempt.key != excluding
         ]
 
-    def runs_today(self, subentry_id: str, now: datetime | None = None) -> int:
+    def runs_today(
+        self, subentry_id: str, now: datetime | None = None, *, excluding: str | None = None
+    ) -> int:
         """Live runs that count today."""
-        return len(self.attempts_today(subentry_id, now))
+        return len(self.attempts_today(subentry_id, now, excluding=excluding))
 
-    def moved_today_cents(self, subentry_id: str, now: datetime | None = None) -> int:
+    def moved_today_cents(
+        self, subentry_id: str, now: datetime | None = None, *, excluding: str | None = None
+    ) -> int:
         """Cents moved (or reserved, or of unknown outcome) today."""
-        return sum(attempt.amount_cents or 0 for attempt in self.attempts_today(subentry_id, now))
+        return sum(
+            attempt.amount_cents or 0
+            for attempt in self.attempts_today(subentry_id, now, excluding=excluding)
+        )
 
-    def last_live_at(self, subentry_id: str) -> datetime | None:
+    def last_live_at(self, subentry_id: str, *, excluding: str | None = None) -> datetime | None:
         """When the newest counted attempt of the last two days was made."""
         return max(
-            (attempt.at for attempt in self._book(subentry_id).attempts if attempt.counts),
+            (
+                attempt.at
+                for attempt in self._book(subentry_id).attempts
+                if attempt.counts and attempt.key != excluding
+            ),
             default=None,
         )
 
@@ -222,19 +243,43 @@ class MoneyLedger:
         self._prune(book, attempt.at)
         await self._async_save(subentry_id)
 
+    async def async_renew(self, subentry_id: str, key: str, at: datetime) -> None:
+        """Count the attempt sent with ``key`` from ``at`` on: it is being sent again.
+
+        An attempt whose outcome is unknown may never have run; sent again, it may run now,
+        so it counts now (its day, the minimum interval), and is ``reserved`` again.
+        """
+        self._update_newest(subentry_id, key, at=at, status=AttemptStatus.RESERVED)
+        await self._async_save(subentry_id)
+
     async def async_set_status(
         self, subentry_id: str, key: str, status: AttemptStatus, reference: str | None = None
     ) -> None:
         """Move the attempt sent with ``key`` to ``status`` (and note Sequence's id)."""
-        book = self._book(subentry_id, create=True)
-        for index in range(len(book.attempts) - 1, -1, -1):
-            attempt = book.attempts[index]
-            if attempt.key == key:
-                book.attempts[index] = replace(
-                    attempt, status=status, reference=reference or attempt.reference
-                )
-                break
+        self._update_newest(subentry_id, key, status=status, reference=reference)
         await self._async_save(subentry_id)
+
+    def _update_newest(
+        self,
+        subentry_id: str,
+        key: str,
+        *,
+        status: AttemptStatus,
+        at: datetime | None = None,
+        reference: str | None = None,
+    ) -> None:
+        """Change the newest attempt sent with ``key`` (nothing when there is none)."""
+        attempts = self._book(subentry_id, create=True).attempts
+        for index in range(len(attempts) - 1, -1, -1):
+            attempt = attempts[index]
+            if attempt.key == key:
+                attempts[index] = replace(
+                    attempt,
+                    status=status,
+                    at=at or attempt.at,
+                    reference=reference or attempt.reference,
+                )
+                return
 
     async def async_record_outcome(
         self, subentry_id: str, outcome: Outcome, *, follow: Follow | None = None
