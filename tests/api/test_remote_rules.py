@@ -24,6 +24,10 @@ from custom_components.sequence.api.errors import (
 from custom_components.sequence.api.remote_rules import RemoteRuleTrigger, parse_trigger_url
 from tests.api.conftest import ScriptedServers
 from tests.conftest import refusing_port
+from tools.simulator.app import build_app
+from tools.simulator.remote_rules import DEV_RULE_SECRET
+from tools.simulator.runtime import Simulator
+from tools.simulator.state import Bank
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -318,3 +322,44 @@ async def test_the_secret_is_nowhere_to_be_seen(
     ]
     assert not [text for text in texts if SECRET in text]
     assert not [text for text in ours if "ru_12345" in text or "127.0.0.1" in text]
+
+
+# --- Against the simulator (the realistic path) ---------------------------------------------------
+
+
+class Clock:
+    now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_the_simulators_rules(aiohttp_client: Any) -> None:
+    """A trigger moves money; a second within a minute is refused; a wrong secret is the rule's."""
+    clock = Clock()
+    simulator = Simulator.create(Bank(seed=3, clock=clock))
+    server = await aiohttp_client(build_app(simulator))
+    base = str(server.make_url("")).rstrip("/")
+    for path in ("/remote-api/rules/ru_10001/trigger", "/rules/ru_10001/trigger"):
+        assert parse_trigger_url(f"{base}{path}", base) == "ru_10001"
+    trigger = RemoteRuleTrigger(
+        server.session, f"{base}/remote-api/rules/ru_10001/trigger", DEV_RULE_SECRET
+    )
+    await trigger.async_trigger(idempotency_key="first")
+    await trigger.async_trigger(idempotency_key="first")  # the same request again: no 429
+    assert simulator.remote_rules.runs["ru_10001"] == 1
+    with pytest.raises(SequenceRateLimitError) as caught:
+        await trigger.async_trigger(idempotency_key="second")
+    assert caught.value.retry_after == 60
+    with pytest.raises(SequenceRuleSecretError):
+        await RemoteRuleTrigger(
+            server.session, f"{base}/rules/ru_10001/trigger", "not-the-secret"
+        ).async_trigger(idempotency_key="third")
+    with pytest.raises(SequenceRefusedError) as gone:
+        await RemoteRuleTrigger(
+            server.session, f"{base}/rules/ru_404/trigger", DEV_RULE_SECRET
+        ).async_trigger(idempotency_key="fourth")
+    assert gone.value.code == "RULE_NOT_FOUND"
+    clock.now += 60
+    await trigger.async_trigger(idempotency_key="fifth")
+    assert simulator.remote_rules.runs["ru_10001"] == 2
