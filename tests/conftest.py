@@ -133,6 +133,11 @@ FAKE_SECRETS = (
     "bench-token-0c41",  # tools/benchmark.py
     RULE_SECRET,
     "new-secret-0000",  # tests/test_subentry_flows.py: a regenerated rule secret
+    "dev-rule-secret",  # tools/simulator/remote_rules.py: the seeded rules' API secrets
+    "dev-business-rule-secret",
+    "rule-secret-DO-NOT-LEAK-41c7",  # tests/api/test_remote_rules.py
+    "sk_test_money_key_7e1d",  # tests/api/test_platform_money.py
+    "sk_test_lookup_key",  # tests/api/test_platform_lookups.py
 )
 
 

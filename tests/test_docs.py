@@ -27,7 +27,7 @@ from unittest.mock import MagicMock
 from freezegun.api import FrozenDateTimeFactory
 import hass_frontend
 from homeassistant.components.automation.config import async_validate_config_item
-from homeassistant.config_entries import SETUP_RETRY_MAX_WAIT
+from homeassistant.config_entries import SETUP_RETRY_MAX_WAIT, SOURCE_USER
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.data_entry_flow import FlowResult, FlowResultType, section
 from homeassistant.helpers import entity_registry as er
@@ -73,11 +73,8 @@ from tools.simulator.runtime import Simulator
 from tools.simulator.state import Bank
 
 from .conftest import (
-    api_key_entry_with,
     load_payload,
-    platform_rule_subentry,
     remote_rule_subentry,
-    route_subentry,
     token_entry_with,
 )
 
@@ -211,7 +208,7 @@ SUBENTRY_DESCRIPTIONS = (
 )
 """Rule and route entities are ``<platform>.sequence_<subentry title>_<key>`` (entity.py)."""
 RULE_TITLE = "Round-ups"
-"""The rule the README's example ids name (the route is conftest's "Paycheck → Emergency Fund")."""
+"""The rule the README's example ids name: the demo's API-key rule (``demo_subentries``)."""
 
 
 def code_entity(entity_id: str) -> list[tuple[str, str | None]]:
@@ -465,39 +462,14 @@ async def test_entity_table_with_an_access_token(hass: HomeAssistant) -> None:
             assert not set(names) & shown, f"{names} exist with an access token"
 
 
-SUBENTRY_ROWS = frozenset(
-    {"Last run", "Last run result", "Runs today", "Enabled in Sequence", "Moved today"}
-)
-"""Rows of the entities of rules and transfer routes: the demo seeds neither yet, so they are
-checked against an entry with a rule and a route of the test fixtures instead."""
-
-
-def is_subentry_row(names: list[str]) -> bool:
-    return bool(SUBENTRY_ROWS & set(names))
-
-
-@pytest.mark.usefixtures("mock_platform_client", "frozen_start", "rule_catalogs")
-async def test_entity_table_rows_of_rules_and_routes(hass: HomeAssistant) -> None:
-    """With an API key, a rule and a route, every documented entity id of theirs exists."""
-    entry = api_key_entry_with(
-        platform_rule_subentry(title=RULE_TITLE),
-        route_subentry(max_per_day_cents=20000, description="Savings"),
-    )
-    registry = registry_of(hass, await set_up(hass, entry))
-    rows = [row for row in entity_rows() if is_subentry_row(row[0])]
-    assert len(rows) == 3
-    for names, entity_ids, credential in rows:
-        assert credential in {"both", "API key", "API key + `READ_RULES`"}
-        assert set(entity_ids) <= registry.keys(), names
-
-
 @pytest.fixture
 async def demo(hass: HomeAssistant, socket_enabled: None) -> AsyncIterator[dict[str, str]]:
     """The demo ``script/develop`` seeds, in this Home Assistant: entity id -> credential kind.
 
     ``tools/dev_instance.DEMO_ENTRIES`` set up through the config flow (and options flow) against
-    the simulator, as seeding does over HTTP; every entity the entries register, disabled ones
-    too. Entity ids depend only on the order and the account names, so the frozen parts of
+    the simulator, then their rules and route (``demo_subentries``) through the subentry flows,
+    as seeding does over HTTP; every entity the entries register, disabled ones too. Entity ids
+    depend only on the order and the account, rule and route names, so the frozen parts of
     seeding (a real Home Assistant, its HTTP APIs) are left to ``script/develop --check``.
     """
     simulator = Simulator.create(Bank())
@@ -523,6 +495,21 @@ async def demo(hass: HomeAssistant, socket_enabled: None) -> AsyncIterator[dict[
                 )
                 assert saved["type"] is FlowResultType.CREATE_ENTRY, saved
             await hass.async_block_till_done()
+        for entry_id, planned in zip(entry_ids, dev_instance.DEMO_ENTRIES, strict=True):
+            for subentry in dev_instance.demo_subentries(planned.kind, running.base_url):
+                step = await hass.config_entries.subentries.async_init(
+                    (entry_id, subentry.subentry_type), context={"source": SOURCE_USER}
+                )
+                step = await hass.config_entries.subentries.async_configure(
+                    step["flow_id"], dict(subentry.form)
+                )
+                assert step.get("step_id") == "confirm", step
+                done = await hass.config_entries.subentries.async_configure(
+                    step["flow_id"], {const.CONF_CONFIRM: True}
+                )
+                assert done["type"] is FlowResultType.CREATE_ENTRY, done
+                assert done["title"] == subentry.title
+            await hass.async_block_till_done()
         registry = er.async_get(hass)
         for entry_id, planned in zip(entry_ids, dev_instance.DEMO_ENTRIES, strict=True):
             for entity in er.async_entries_for_config_entry(registry, entry_id):
@@ -537,25 +524,21 @@ async def test_every_entity_id_in_the_docs_is_one_the_demo_creates(
     demo: dict[str, str],
 ) -> None:
     """What the README and docs show, ``script/develop`` creates: no example to translate."""
-    subentries = {
-        entity_id
-        for names, entity_ids, _credential in entity_rows()
-        if is_subentry_row(names)
-        for entity_id in entity_ids
-    }
     for doc in ENTITY_DOCS:
         for entity_id in sorted(set(MENTIONED_ID.findall(doc.read_text(encoding="utf-8")))):
-            if entity_id not in subentries:
-                assert entity_id in demo, f"{doc.name}: the demo creates no {entity_id}"
+            assert entity_id in demo, f"{doc.name}: the demo creates no {entity_id}"
 
 
 async def test_entity_table_with_the_demos_api_key(demo: dict[str, str]) -> None:
     """With the demo's API key (activity on) every documented entity id exists."""
     with_the_key = {entity_id for entity_id, kind in demo.items() if kind == const.KIND_API_KEY}
     for names, entity_ids, credential in entity_rows():
-        if is_subentry_row(names):
-            continue
-        assert credential in {"both", "API key", "API key + `READ_TRANSFERS`"}
+        assert credential in {
+            "both",
+            "API key",
+            "API key + `READ_TRANSFERS`",
+            "API key + `READ_RULES`",
+        }
         assert set(entity_ids) <= with_the_key, names
 
 

@@ -1,11 +1,12 @@
 """Run the Sequence simulator: ``python -m tools.simulator [options]``.
 
-Serves Sequence's Remote API (``POST /accounts``), its Platform API (``/platform/v1``) and the
-control API (``/_simulator/``) on loopback, for two beneficiaries: a household (the ``--token``
-tokens and every API key) and a small business (the ``--business-token`` tokens). Once it
-accepts connections it prints exactly one line to stdout, ``Sequence simulator listening on
-http://HOST:PORT (scenario: NAME)``, which other tools wait for. Requests are logged to stderr
-as method, path and status only; tokens and keys never appear.
+Serves Sequence's Remote API (``POST /accounts`` and rule triggers), its Platform API
+(``/platform/v1``) and the control API (``/_simulator/``) on loopback, for two beneficiaries:
+a household (the ``--token`` tokens and every API key) and a small business (the
+``--business-token`` tokens). Once it accepts connections it prints exactly one line to
+stdout, ``Sequence simulator listening on http://HOST:PORT (scenario: NAME)``, which other
+tools wait for. Requests are logged to stderr as method, path and status only; tokens, keys
+and rule secrets never appear.
 """
 
 import argparse
@@ -80,8 +81,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         prog="python -m tools.simulator",
         description="A local stand-in for Sequence's Remote API (POST /accounts) and Platform "
         "API (/platform/v1) for two beneficiaries (a household; a small business, which only "
-        "--business-token tokens see), with a control API under /_simulator/ (state, scenario, "
-        "accounts, api_keys, transfers, rules, reset).",
+        "--business-token tokens see), rule triggers with a rule's API secret, and a control API "
+        "under /_simulator/ (state, scenario, accounts, api_keys, transfers, rules, timing, "
+        "external_transactions, remote_rules, reset).",
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (loopback)")
     parser.add_argument(
