@@ -12,6 +12,13 @@ Guarantees the rest of the integration relies on (the same as the Remote API cli
 * Redirects are not followed: the ``Authorization`` header would go wherever they point.
 * ``routingNumber`` and ``bankAccountNumber`` are dropped at parse time (:mod:`.platform_parse`).
 * Logging is at debug level only: the route template (no ids, no query), status, elapsed time.
+* The two requests that move money (``POST /rules/{id}/trigger``, ``POST /transfers``) send JSON
+  and an ``idempotency-key`` (checked before anything is sent), and are never retried. Their
+  failures say whether money may have moved: only the ``Retry-After`` block, the limiter and a
+  connection that could not be made (:mod:`.transport`) mean "not sent"; a definite refusal is
+  :class:`SequenceRefusedError` (or a permission, auth, conflict or rate-limit error); a timeout
+  or a lost connection after connecting, any 5xx and a 2xx that cannot be read are
+  :class:`SequenceOutcomeUnknownError`.
 
 Request budget (Sequence allows 100 requests per minute per key): a full poll is one
 ``GET /accounts`` per 100 accounts plus one ``GET /accounts/{id}`` per account. Every request
@@ -160,13 +167,13 @@ def detect_credential_kind(raw: str) -> CredentialKind:
 def _format_timestamp(when: datetime) -> str:
     """RFC 3339 in UTC with a ``Z``, as the spec's examples write it."""
     if when.tzinfo is None:
-        msg = "since must be timezone-aware"
+        msg = "since and until must be timezone-aware"
         raise ValueError(msg)
     return when.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 class SequencePlatformClient:
-    """Reads accounts, balances and transfers through Sequence's Platform API v1.
+    """Sequence's Platform API v1: accounts, balances, transfers, bank lines, rules; money moves.
 
     Takes the caller's shared ``aiohttp.ClientSession`` and never closes it, and the key's
     :class:`RequestBudget`: give every client of one key the same budget, so that together
