@@ -133,6 +133,11 @@ FAKE_SECRETS = (
     "bench-token-0c41",  # tools/benchmark.py
     RULE_SECRET,
     "new-secret-0000",  # tests/test_subentry_flows.py: a regenerated rule secret
+    "dev-rule-secret",  # tools/simulator/remote_rules.py: the seeded rules' API secrets
+    "dev-business-rule-secret",
+    "rule-secret-DO-NOT-LEAK-41c7",  # tests/api/test_remote_rules.py
+    "sk_test_money_key_7e1d",  # tests/api/test_platform_money.py
+    "sk_test_lookup_key",  # tests/api/test_platform_lookups.py
 )
 
 
@@ -324,7 +329,7 @@ def mock_platform_client() -> Generator[MagicMock]:
         client.async_get_accounts.return_value = load_platform_snapshot()
         client.async_get_transfers.return_value = load_transfers()
         # The rule catalog's listing (a key without rules unless a test says otherwise).
-        client.async_list_rules = AsyncMock(return_value=())
+        client.async_list_rules.return_value = ()
         yield client
 
 
@@ -414,10 +419,7 @@ def rule_catalogs(hass: HomeAssistant, rule_listing: AsyncMock) -> Generator[lis
         made.append(catalog)
         return catalog
 
-    with (
-        patch("custom_components.sequence.rule_list_client", return_value=object()),
-        patch("custom_components.sequence.async_setup_rule_catalog", side_effect=setup),
-    ):
+    with patch("custom_components.sequence.async_setup_rule_catalog", side_effect=setup):
         yield made
 
 
@@ -576,11 +578,11 @@ def fake_sequence() -> FakeSequence:
 def money_client(mock_platform_client: MagicMock, fake_sequence: FakeSequence) -> MagicMock:
     """The Platform client with Sequence's money and rule endpoints (the fake behind them)."""
     client = mock_platform_client
-    client.async_list_rules = AsyncMock(side_effect=fake_sequence.list_rules)
-    client.async_trigger_rule = AsyncMock(side_effect=fake_sequence.trigger_rule)
-    client.async_get_rule_execution = AsyncMock(side_effect=fake_sequence.get_rule_execution)
-    client.async_create_transfer = AsyncMock(side_effect=fake_sequence.create_transfer)
-    client.async_get_transfer = AsyncMock(side_effect=fake_sequence.get_transfer)
+    client.async_list_rules.side_effect = fake_sequence.list_rules
+    client.async_trigger_rule.side_effect = fake_sequence.trigger_rule
+    client.async_get_rule_execution.side_effect = fake_sequence.get_rule_execution
+    client.async_create_transfer.side_effect = fake_sequence.create_transfer
+    client.async_get_transfer.side_effect = fake_sequence.get_transfer
     return client
 
 

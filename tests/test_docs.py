@@ -27,7 +27,7 @@ from unittest.mock import MagicMock
 from freezegun.api import FrozenDateTimeFactory
 import hass_frontend
 from homeassistant.components.automation.config import async_validate_config_item
-from homeassistant.config_entries import SETUP_RETRY_MAX_WAIT
+from homeassistant.config_entries import SETUP_RETRY_MAX_WAIT, SOURCE_USER
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.data_entry_flow import FlowResult, FlowResultType, section
 from homeassistant.helpers import entity_registry as er
@@ -42,7 +42,12 @@ from pytest_homeassistant_custom_component.common import (
 import yaml
 
 from custom_components.sequence import const
-from custom_components.sequence.api import AccountKind, TransferDirection, parse_accounts_payload
+from custom_components.sequence.api import (
+    AccountKind,
+    TransferDirection,
+    parse_accounts_payload,
+    remote_rules,
+)
 from custom_components.sequence.api.platform import ROUTE_PERMISSIONS
 from custom_components.sequence.audit import AuditRecord
 from custom_components.sequence.backoff import RETRY_STEPS, FailureBackoff
@@ -68,11 +73,8 @@ from tools.simulator.runtime import Simulator
 from tools.simulator.state import Bank
 
 from .conftest import (
-    api_key_entry_with,
     load_payload,
-    platform_rule_subentry,
     remote_rule_subentry,
-    route_subentry,
     token_entry_with,
 )
 
@@ -206,7 +208,7 @@ SUBENTRY_DESCRIPTIONS = (
 )
 """Rule and route entities are ``<platform>.sequence_<subentry title>_<key>`` (entity.py)."""
 RULE_TITLE = "Round-ups"
-"""The rule the README's example ids name (the route is conftest's "Paycheck → Emergency Fund")."""
+"""The rule the README's example ids name: the demo's API-key rule (``demo_subentries``)."""
 
 
 def code_entity(entity_id: str) -> list[tuple[str, str | None]]:
@@ -460,39 +462,14 @@ async def test_entity_table_with_an_access_token(hass: HomeAssistant) -> None:
             assert not set(names) & shown, f"{names} exist with an access token"
 
 
-SUBENTRY_ROWS = frozenset(
-    {"Last run", "Last run result", "Runs today", "Enabled in Sequence", "Moved today"}
-)
-"""Rows of the entities of rules and transfer routes: the demo seeds neither yet, so they are
-checked against an entry with a rule and a route of the test fixtures instead."""
-
-
-def is_subentry_row(names: list[str]) -> bool:
-    return bool(SUBENTRY_ROWS & set(names))
-
-
-@pytest.mark.usefixtures("mock_platform_client", "frozen_start", "rule_catalogs")
-async def test_entity_table_rows_of_rules_and_routes(hass: HomeAssistant) -> None:
-    """With an API key, a rule and a route, every documented entity id of theirs exists."""
-    entry = api_key_entry_with(
-        platform_rule_subentry(title=RULE_TITLE),
-        route_subentry(max_per_day_cents=20000, description="Savings"),
-    )
-    registry = registry_of(hass, await set_up(hass, entry))
-    rows = [row for row in entity_rows() if is_subentry_row(row[0])]
-    assert len(rows) == 3
-    for names, entity_ids, credential in rows:
-        assert credential in {"both", "API key", "API key + `READ_RULES`"}
-        assert set(entity_ids) <= registry.keys(), names
-
-
 @pytest.fixture
 async def demo(hass: HomeAssistant, socket_enabled: None) -> AsyncIterator[dict[str, str]]:
     """The demo ``script/develop`` seeds, in this Home Assistant: entity id -> credential kind.
 
     ``tools/dev_instance.DEMO_ENTRIES`` set up through the config flow (and options flow) against
-    the simulator, as seeding does over HTTP; every entity the entries register, disabled ones
-    too. Entity ids depend only on the order and the account names, so the frozen parts of
+    the simulator, then their rules and route (``demo_subentries``) through the subentry flows,
+    as seeding does over HTTP; every entity the entries register, disabled ones too. Entity ids
+    depend only on the order and the account, rule and route names, so the frozen parts of
     seeding (a real Home Assistant, its HTTP APIs) are left to ``script/develop --check``.
     """
     simulator = Simulator.create(Bank())
@@ -518,6 +495,21 @@ async def demo(hass: HomeAssistant, socket_enabled: None) -> AsyncIterator[dict[
                 )
                 assert saved["type"] is FlowResultType.CREATE_ENTRY, saved
             await hass.async_block_till_done()
+        for entry_id, planned in zip(entry_ids, dev_instance.DEMO_ENTRIES, strict=True):
+            for subentry in dev_instance.demo_subentries(planned.kind, running.base_url):
+                step = await hass.config_entries.subentries.async_init(
+                    (entry_id, subentry.subentry_type), context={"source": SOURCE_USER}
+                )
+                step = await hass.config_entries.subentries.async_configure(
+                    step["flow_id"], dict(subentry.form)
+                )
+                assert step.get("step_id") == "confirm", step
+                done = await hass.config_entries.subentries.async_configure(
+                    step["flow_id"], {const.CONF_CONFIRM: True}
+                )
+                assert done["type"] is FlowResultType.CREATE_ENTRY, done
+                assert done["title"] == subentry.title
+            await hass.async_block_till_done()
         registry = er.async_get(hass)
         for entry_id, planned in zip(entry_ids, dev_instance.DEMO_ENTRIES, strict=True):
             for entity in er.async_entries_for_config_entry(registry, entry_id):
@@ -532,25 +524,21 @@ async def test_every_entity_id_in_the_docs_is_one_the_demo_creates(
     demo: dict[str, str],
 ) -> None:
     """What the README and docs show, ``script/develop`` creates: no example to translate."""
-    subentries = {
-        entity_id
-        for names, entity_ids, _credential in entity_rows()
-        if is_subentry_row(names)
-        for entity_id in entity_ids
-    }
     for doc in ENTITY_DOCS:
         for entity_id in sorted(set(MENTIONED_ID.findall(doc.read_text(encoding="utf-8")))):
-            if entity_id not in subentries:
-                assert entity_id in demo, f"{doc.name}: the demo creates no {entity_id}"
+            assert entity_id in demo, f"{doc.name}: the demo creates no {entity_id}"
 
 
 async def test_entity_table_with_the_demos_api_key(demo: dict[str, str]) -> None:
     """With the demo's API key (activity on) every documented entity id exists."""
     with_the_key = {entity_id for entity_id, kind in demo.items() if kind == const.KIND_API_KEY}
     for names, entity_ids, credential in entity_rows():
-        if is_subentry_row(names):
-            continue
-        assert credential in {"both", "API key", "API key + `READ_TRANSFERS`"}
+        assert credential in {
+            "both",
+            "API key",
+            "API key + `READ_TRANSFERS`",
+            "API key + `READ_RULES`",
+        }
         assert set(entity_ids) <= with_the_key, names
 
 
@@ -826,20 +814,38 @@ def method_calls(path: Path) -> Iterator[tuple[str, str, list[ast.expr]]]:
             yield name, node.func.attr, node.args
 
 
+def exchange_calls(path: Path) -> int:
+    """How many times a module calls ``async_exchange(...)``, the one way a request leaves."""
+    return sum(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "async_exchange"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+    )
+
+
 def test_api_boundary_lists_every_request_the_clients_can_send() -> None:
-    """docs/API_BOUNDARY.md's table is exactly what the code can send: read-only requests."""
+    """docs/API_BOUNDARY.md's table is exactly what the code can send."""
     boundary = (ROOT / "docs" / "API_BOUNDARY.md").read_text(encoding="utf-8")
     rows = table_of(section_of(boundary, "## What it calls"))
     documented = {code_spans(row[0])[0] for row in rows}
-    assert documented == {"POST /accounts", *ROUTE_PERMISSIONS}
+    assert documented == {"POST /accounts", remote_rules.ROUTE, *ROUTE_PERMISSIONS}
     api = INTEGRATION / "api"
+    # Only the shared exchange talks to aiohttp, and only the three clients call it, once each.
     session_methods = {
         (path.name, method)
         for path in api.glob("*.py")
         for owner, method, _args in method_calls(path)
-        if owner == "_session"
+        if owner in {"session", "_session"}
     }
-    assert session_methods == {("remote.py", "post"), ("platform.py", "get")}
+    assert session_methods == {("transport.py", "request")}
+    assert {
+        path.name: exchange_calls(path) for path in api.glob("*.py") if exchange_calls(path)
+    } == {
+        "remote.py": 1,
+        "remote_rules.py": 1,
+        "platform.py": 1,
+    }
     posted = [
         args[0] for _, method, args in method_calls(api / "remote.py") if method == "_async_post"
     ]
@@ -848,11 +854,10 @@ def test_api_boundary_lists_every_request_the_clients_can_send() -> None:
     routes = {
         args[0].value
         for _, method, args in method_calls(api / "platform.py")
-        if method in {"_request", "_paginate", "_probe"} and isinstance(args[0], ast.Constant)
+        if method in {"_request", "_paginate", "_probe", "_post"}
+        and isinstance(args[0], ast.Constant)
     }
     assert routes == set(ROUTE_PERMISSIONS)
-    source = "\n".join(path.read_text(encoding="utf-8") for path in INTEGRATION.rglob("*.py"))
-    assert "services.async_register" not in source, "the README says: no actions"
 
 
 # --- How the code is organised ------------------------------------------------------------------

@@ -21,7 +21,6 @@ from custom_components.sequence.const import DOMAIN, SUBENTRY_RULE
 from custom_components.sequence.rule_catalog import (
     CATALOG_INTERVAL,
     rule_issue_id,
-    rule_list_client,
     rule_problem,
 )
 
@@ -49,18 +48,6 @@ ENABLED = RuleSummary(id=PLATFORM_RULE_ID, name="Round-ups", enabled=True, suppo
 )
 def test_rule_problems(rule: RuleSummary | None, problem: str | None) -> None:
     assert rule_problem(rule) == problem
-
-
-class Lister:
-    async def async_list_rules(self) -> tuple[RuleSummary, ...]:
-        return ()
-
-
-def test_only_a_client_that_lists_rules_gets_a_catalog() -> None:
-    lister = Lister()
-    assert rule_list_client(lister) is lister
-    assert rule_list_client(object()) is None
-    assert rule_list_client(None) is None
 
 
 async def refresh_daily(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:

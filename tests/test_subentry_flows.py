@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 import re
 from typing import Any
-from unittest.mock import AsyncMock, MagicMock
+from unittest.mock import MagicMock
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
@@ -198,9 +198,9 @@ def route_input(**changes: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def rule_api(mock_platform_client: MagicMock) -> MagicMock:
-    """The Platform client with the rule calls of the client interface (set explicitly)."""
-    mock_platform_client.async_list_rules = AsyncMock(return_value=RULES)
-    mock_platform_client.async_trigger_rule = AsyncMock(return_value="exec-simulated-1")
+    """The Platform client listing ``RULES``, whose dry run (a simulated trigger) is accepted."""
+    mock_platform_client.async_list_rules.return_value = RULES
+    mock_platform_client.async_trigger_rule.return_value = "exec-simulated-1"
     return mock_platform_client
 
 
@@ -690,9 +690,16 @@ async def test_a_route_needs_a_loaded_entry(
 
 
 async def test_no_route_without_accounts_sequence_lets_money_move_between(
-    hass: HomeAssistant, init_platform: MockConfigEntry
+    hass: HomeAssistant, mock_platform_client: MagicMock, frozen_start: FrozenDateTimeFactory
 ) -> None:
-    result = await start(hass, init_platform, SUBENTRY_ROUTE)
+    mock_platform_client.async_get_accounts.return_value = AccountsSnapshot(
+        accounts={
+            account_id: replace(account, can_be_source=False)
+            for account_id, account in load_platform_snapshot().accounts.items()
+        }
+    )
+    entry = await set_up(hass, api_key_entry_with())
+    result = await start(hass, entry, SUBENTRY_ROUTE)
     assert result["reason"] == "no_transfer_accounts"
 
 

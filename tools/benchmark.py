@@ -48,7 +48,7 @@ from homeassistant.const import __version__ as ha_version
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
-from custom_components.sequence.api.transport import decode_json
+from custom_components.sequence.api.transport import Reply, decode_json
 from custom_components.sequence.coordinator import SequenceCoordinator, SequenceData
 from tools.harness import (
     API_MODES,
@@ -139,8 +139,8 @@ class PollTimer:
                 result = await exchange(*args, **kwargs)
             finally:
                 mark("response")
-            if isinstance(result, tuple) and isinstance(result[-1], bytes):
-                self.body = result[-1]
+            if isinstance(result, Reply):
+                self.body = result.body
             return result
 
         async def timed_fetch(*args: object, **kwargs: object) -> object:

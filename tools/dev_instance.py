@@ -29,12 +29,18 @@ Then:
    ``{"handler": ENTRY_ID}`` and ``POST .../options/flow/<flow_id>`` with every field the form
    shows, as it shows it, and ``activity`` switched on;
 4. the business entry's hub device is named "Sequence Business" (``config/device_registry/
-   update``, as renaming it in the UI does), so the two hubs are told apart.
+   update``, as renaming it in the UI does), so the two hubs are told apart;
+5. the rules and the transfer route (:func:`demo_subentries`), through the real subentry flows:
+   ``POST /api/config/config_entries/subentries/flow`` ``{"handler": [ENTRY_ID, TYPE]}``, the
+   form filled in, then the confirmation ticked: on the API key, the simulator's "Daily
+   round-ups" rule (named "Round-ups") and the route Emergency Fund → Vacation; on the access
+   token, the business's Remote API rule "Tax set-aside" (its trigger URL and API secret).
 
 Seeding is idempotent: done onboarding steps are skipped (with a password login instead of the
-user step), and an entry that exists is kept as it is (its flow aborts with
-``already_configured``; only a newly created entry gets its options and hub name). Only the
-standard library, aiohttp and the simulator's account list are used, so the module runs in any
+user step), an entry that exists is kept as it is (its flow aborts with
+``already_configured``; only a newly created entry gets its options and hub name), and only the
+rules and routes an entry lacks are added (``config_entries/subentries/list``). Only the
+standard library, aiohttp and the simulator's seeded ids are used, so the module runs in any
 venv that has Home Assistant (the pinned one and the newest-release one).
 
 ``python -m tools.dev_instance --help`` lists the subcommands ``script/develop`` uses.
@@ -63,7 +69,9 @@ import urllib.request
 
 import aiohttp
 
-from tools.simulator.state import seed_accounts
+from tools.simulator.platform_seed import EMERGENCY_FUND, ROUND_UPS_RULE, VACATION
+from tools.simulator.remote_rules import DEV_BUSINESS_RULE_SECRET, TRIGGER_PATHS
+from tools.simulator.state import platform_id_of, seed_accounts
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 INTEGRATION_DIR: Final = ROOT / "custom_components" / "sequence"
@@ -79,12 +87,18 @@ DEV_TOKEN: Final = "dev-token"  # noqa: S105 - the simulator's documented develo
 DEV_BUSINESS_TOKEN: Final = "dev-business-token"  # noqa: S105 - documented, not a secret
 """The simulator's default access token of its second beneficiary, a small business."""
 DEV_API_KEY: Final = "sk_test_dev_key"
-"""The simulator's documented default Platform API key (READ_ACCOUNTS, READ_RULES,
-READ_TRANSFERS)."""
+"""The simulator's documented default Platform API key: every read, TRIGGER_RULES, and
+MANUAL_TRANSFER for a few pairs, Emergency Fund → Vacation among them."""
 API_KEY_OPTIONS: Final = {"activity": True}
 """What seeding changes in a new API-key entry's options (the rest stays as the form shows it)."""
 API_KEY_ENTRY_TITLE: Final = "Sequence (API key)"
 """The title the integration gives an API-key entry (tests/tools checks it against the flow)."""
+ACCESS_TOKEN_ENTRY_TITLE: Final = "Sequence"  # noqa: S105 - a title, not a secret
+"""The title the integration gives an access-token entry."""
+SUBENTRY_RULE: Final = "rule"
+SUBENTRY_ROUTE: Final = "transfer_route"
+BUSINESS_REMOTE_RULE: Final = "ru_20001"
+"""The simulator's business Remote API rule ("Tax set-aside")."""
 HUB_MODEL: Final = "Sequence account"
 """The model of each entry's hub device (the integration's ``async_register_hub``)."""
 BUSINESS_HUB_NAME: Final = "Sequence Business"
@@ -105,6 +119,66 @@ ONBOARDING_STORAGE_VERSION: Final = 4
 
 
 @dataclass(frozen=True, slots=True)
+class DemoSubentry:
+    """A rule or transfer route the demo adds to an entry, through its subentry flow."""
+
+    subentry_type: str
+    unique_id: str
+    """What the integration keys it by (a rule's id; ``source:destination``)."""
+    title: str
+    """Its name, which its device and entity ids take."""
+    form: Mapping[str, Any]
+    """What the flow's form is filled in with (its confirmation is then ticked)."""
+
+
+def demo_subentries(kind: str, simulator_url: str) -> tuple[DemoSubentry, ...]:
+    """The rules and routes the demo gives the entry of credential ``kind``.
+
+    The API key: the simulator's "Daily round-ups" rule, named "Round-ups" (the README's
+    example ids), and the route Emergency Fund → Vacation, which the development key may move
+    money on (up to $500.00). The access token (the business): its Remote API rule, by the
+    trigger URL the Sequence app would show and the rule's API secret.
+    """
+    limits = {"min_interval_minutes": 5, "max_runs_per_day": 3}
+    if kind == KIND_API_KEY:
+        source, destination = platform_id_of(EMERGENCY_FUND), platform_id_of(VACATION)
+        return (
+            DemoSubentry(
+                SUBENTRY_RULE,
+                ROUND_UPS_RULE,
+                "Round-ups",
+                {"rule_id": ROUND_UPS_RULE, "name": "Round-ups", **limits},
+            ),
+            DemoSubentry(
+                SUBENTRY_ROUTE,
+                f"{source}:{destination}",
+                "Emergency Fund → Vacation",
+                {
+                    "source": source,
+                    "destination": destination,
+                    "max_per_transfer": 100.0,
+                    "max_per_day": 250.0,
+                    "description": "Vacation",
+                },
+            ),
+        )
+    trigger_path = TRIGGER_PATHS[0].format(id=BUSINESS_REMOTE_RULE)
+    return (
+        DemoSubentry(
+            SUBENTRY_RULE,
+            BUSINESS_REMOTE_RULE,
+            "Tax set-aside",
+            {
+                "trigger_url": f"{simulator_url.rstrip('/')}{trigger_path}",
+                "secret": DEV_BUSINESS_RULE_SECRET,
+                "name": "Tax set-aside",
+                **limits,
+            },
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class DemoEntry:
     """One Sequence entry of the demo, in the order seeding adds them."""
 
@@ -116,6 +190,11 @@ class DemoEntry:
     """What seeding changes in the new entry's options (nothing: the options flow is skipped)."""
     hub_name: str | None
     """What seeding names the new entry's hub device (None: Home Assistant's "Sequence")."""
+
+    @property
+    def title(self) -> str:
+        """The title the integration gives the entry."""
+        return API_KEY_ENTRY_TITLE if self.kind == KIND_API_KEY else ACCESS_TOKEN_ENTRY_TITLE
 
 
 def demo_entries(
@@ -201,11 +280,12 @@ def storage_json(config_dir: Path, name: str) -> dict[str, Any] | None:
 
 
 def is_seeded(config_dir: Path) -> bool:
-    """Whether ``config_dir`` is onboarded and has a ``sequence`` entry of each credential kind.
+    """Whether ``config_dir`` is onboarded and has the demo's entries, rules and routes.
 
     Read from Home Assistant's storage files, so a second ``script/develop`` needs no login
     (and still works after the developer changed the password). A config dir seeded before
-    API keys were seeded has only the access-token entry: it is not seeded yet.
+    API keys were seeded has only the access-token entry, and one seeded before the money
+    features has no rule: it is not seeded yet.
     """
     onboarding = storage_json(config_dir, "onboarding")
     entries = storage_json(config_dir, "core.config_entries")
@@ -214,12 +294,19 @@ def is_seeded(config_dir: Path) -> bool:
     done = onboarding.get("done", [])
     if any(step not in done for step in ONBOARDING_STEPS):
         return False
-    kinds = {
-        credential_kind(entry)
-        for entry in entries.get("entries", [])
-        if isinstance(entry, dict) and entry.get("domain") == DOMAIN
-    }
-    return {KIND_ACCESS_TOKEN, KIND_API_KEY} <= kinds
+    subentries: dict[str, set[object]] = {}
+    for entry in entries.get("entries", []):
+        if isinstance(entry, dict) and entry.get("domain") == DOMAIN:
+            listed = entry.get("subentries")
+            subentries.setdefault(credential_kind(entry), set()).update(
+                item.get("unique_id") for item in listed or () if isinstance(item, dict)
+            )
+    return all(
+        planned.kind in subentries
+        and {wanted.unique_id for wanted in demo_subentries(planned.kind, "")}
+        <= subentries[planned.kind]
+        for planned in DEMO_ENTRIES
+    )
 
 
 def credential_kind(stored_entry: Mapping[str, Any]) -> str:
@@ -318,6 +405,28 @@ def seeded_problems(
         if not is_numeric_state(by_id.get(entity_id, "missing"))
     ]
     return problems
+
+
+def subentry_problems(
+    entries: Sequence[Mapping[str, Any]], devices: Sequence[Mapping[str, Any]]
+) -> list[str]:
+    """The demo's rules and routes that have no device (yet).
+
+    ``entries`` as ``GET /api/config/config_entries/entry`` answers, ``devices`` as the
+    websocket's ``config/device_registry/list``: a rule's or route's device belongs to its
+    entry, has the subentry's type as ``model_id`` and its title as name.
+    """
+    entry_ids = {entry["title"]: entry["entry_id"] for entry in entries}
+    present = {
+        (device.get("config_entry_id"), device.get("model_id"), device.get("name"))
+        for device in devices
+    }
+    return [
+        f"{planned.title} has no device for its {subentry.subentry_type} {subentry.title}"
+        for planned in DEMO_ENTRIES
+        for subentry in demo_subentries(planned.kind, "")
+        if (entry_ids.get(planned.title), subentry.subentry_type, subentry.title) not in present
+    ]
 
 
 def shared_names(
@@ -667,6 +776,44 @@ class HomeAssistantApi:
         options: dict[str, Any] = result.get("data") or {}
         return options
 
+    def subentries(self, entry_id: str) -> list[dict[str, Any]]:
+        """An entry's subentries (``config_entries/subentries/list``): type, title, unique id."""
+        (listed,) = self.websocket({"type": "config_entries/subentries/list", "entry_id": entry_id})
+        subentries: list[dict[str, Any]] = listed
+        return subentries
+
+    def add_subentry(self, entry_id: str, subentry: DemoSubentry) -> str:
+        """Add a rule or route through its flow: the form filled in, the confirmation ticked.
+
+        The new subentry's title (what Home Assistant's flow result says).
+        """
+        form = self.call(
+            "POST",
+            "/api/config/config_entries/subentries/flow",
+            json_body={"handler": [entry_id, subentry.subentry_type]},
+        )
+        what = f"the {subentry.subentry_type} flow for {subentry.title}"
+        if form.get("type") != "form":
+            msg = f"{what} did not show its form: {form!r:.300}"
+            raise DevInstanceError(msg)
+        confirm = self.call(
+            "POST",
+            f"/api/config/config_entries/subentries/flow/{form['flow_id']}",
+            json_body=dict(subentry.form),
+        )
+        if confirm.get("type") != "form" or confirm.get("step_id") != "confirm":
+            msg = f"{what} did not ask for the confirmation: {confirm!r:.300}"
+            raise DevInstanceError(msg)
+        result: dict[str, Any] = self.call(
+            "POST",
+            f"/api/config/config_entries/subentries/flow/{form['flow_id']}",
+            json_body={"confirm": True},
+        )
+        if result.get("type") != "create_entry":
+            msg = f"{what} did not add it: {result!r:.300}"
+            raise DevInstanceError(msg)
+        return str(result.get("title", subentry.title))
+
     def core_state(self) -> str:
         """Home Assistant's state (``RUNNING`` once started), from ``GET /api/config``."""
         config: dict[str, Any] = self.call("GET", "/api/config")
@@ -745,6 +892,8 @@ class SeedResult:
     onboarded_steps: list[str]
     created: dict[str, str]
     """The entries added now, by credential kind (``access_token``, ``api_key``): their ids."""
+    subentries: list[str]
+    """The titles of the rules and routes added now."""
 
 
 def seed(
@@ -757,11 +906,14 @@ def seed(
     """Onboard (the steps not done yet) and add the demo's entries (those not there yet).
 
     In :func:`demo_entries`' order: the API key's entry (then its options), the access
-    token's (then its hub's name). Leaves ``api`` logged in as the owner (``dev``).
+    token's (then its hub's name); then each entry's rules and routes it lacks
+    (:func:`demo_subentries`). Leaves ``api`` logged in as the owner (``dev``).
     """
     pending = onboard(api)
     created: dict[str, str] = {}
-    for entry in demo_entries(token=token, api_key=api_key):
+    added: list[str] = []
+    planned = demo_entries(token=token, api_key=api_key)
+    for entry in planned:
         entry_id = api.add_sequence_entry(entry.credential, simulator_url)
         if entry_id is None:
             continue
@@ -770,7 +922,19 @@ def seed(
             api.set_options(entry_id, entry.options)
         if entry.hub_name:
             api.name_hub(entry_id, entry.hub_name)
-    return SeedResult(pending, created)
+    by_title = {item["title"]: item["entry_id"] for item in api.config_entries(DOMAIN)}
+    for entry in planned:
+        entry_id = created.get(entry.kind) or by_title.get(entry.title)
+        if entry_id is None:
+            msg = f"no Sequence entry is called {entry.title!r} to add the demo's rules to"
+            raise DevInstanceError(msg)
+        there = {item.get("unique_id") for item in api.subentries(entry_id)}
+        added += [
+            api.add_subentry(entry_id, subentry)
+            for subentry in demo_subentries(entry.kind, simulator_url)
+            if subentry.unique_id not in there
+        ]
+    return SeedResult(pending, created, added)
 
 
 # --- Processes ---------------------------------------------------------------------------------
@@ -984,8 +1148,8 @@ def wait_until_seeded(
 ) -> dict[str, str]:
     """Wait until the demo is ready; a balance of each entry and the net worth.
 
-    Ready: Home Assistant is running, and :func:`seeded_problems` and :func:`shared_names`
-    find nothing.
+    Ready: Home Assistant is running, and :func:`seeded_problems`, :func:`subentry_problems`
+    (a device for each rule and route) and :func:`shared_names` find nothing.
 
     The answer maps entity ids to their states, for a report. On timeout the error lists what
     was still missing.
@@ -997,7 +1161,10 @@ def wait_until_seeded(
         states = api.call("GET", "/api/states")
         registry = api.entity_registry()
         balances = numeric_balances(registry, states)
-        problems[:] = seeded_problems(api.config_entries(DOMAIN), balances, states)
+        entries = api.config_entries(DOMAIN)
+        (devices,) = api.websocket({"type": "config/device_registry/list"})
+        problems[:] = seeded_problems(entries, balances, states)
+        problems.extend(subentry_problems(entries, devices))
         problems.extend(
             f"{count} Sequence entities are called {name!r}"
             for name, count in shared_names(registry, states).items()
@@ -1031,7 +1198,10 @@ def _cmd_seed(args: argparse.Namespace) -> int:
     api = HomeAssistantApi(args.url)
     wait_for(api.is_up, timeout=args.timeout, what=f"Home Assistant on {args.url}")
     if seeded:
-        print(f"dev instance: {args.config} is already onboarded with both Sequence entries")
+        print(
+            f"dev instance: {args.config} is already onboarded with both Sequence entries, "
+            "their rules and their route"
+        )
         if earlier:
             print(
                 f"dev instance: {', '.join(earlier)} in {args.config} is the earlier demo (an "
@@ -1054,6 +1224,8 @@ def _cmd_seed(args: argparse.Namespace) -> int:
                     f"dev instance: Sequence set up with the {entry.beneficiary}'s {what} "
                     f"against the simulator at {args.simulator_url}"
                 )
+        if result.subentries:
+            print(f"dev instance: added {', '.join(result.subentries)}")
     wait_until_started(api, timeout=args.timeout)
     return 0
 

@@ -5,10 +5,11 @@ Used by ``script/develop --check`` (so by ``script/test``). Never touches the de
 with the integration linked as ``script/develop`` links it), starts the simulator and
 ``hass --config TMP --skip-pip`` from the current venv, and does what ``script/develop`` does:
 the first start (onboarding, then a restart: ``tools/dev_instance.py``), then the demo's entries
-(config-flow and options-flow HTTP APIs). Then it checks over the REST and websocket APIs, with
-the owner's token, that both ``sequence`` entries (API key and access token, two beneficiaries)
-are loaded, each has a balance sensor holding a number, no two Sequence entities share a name,
-and the API key's ``sensor.sequence_net_worth`` (and, activity being on,
+(config-flow and options-flow HTTP APIs) and their rules and transfer route (the subentry-flow
+HTTP API). Then it checks over the REST and websocket APIs, with the owner's token, that both
+``sequence`` entries (API key and access token, two beneficiaries) are loaded, each has a
+balance sensor holding a number, each rule and route has its device, no two Sequence entities
+share a name, and the API key's ``sensor.sequence_net_worth`` (and, activity being on,
 ``sensor.sequence_transfers_this_month``) hold numbers.
 
 And that nothing else looks broken to someone trying the demo: every config entry is loaded,
@@ -110,8 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     shown = ", ".join(f"{entity_id} = {value}" for entity_id, value in values.items())
     print(
-        f"ok: Home Assistant {ha_version} set up Sequence with an API key and a second "
-        f"beneficiary's access token against the simulator in "
+        f"ok: Home Assistant {ha_version} set up Sequence with an API key (a rule and a "
+        f"transfer route) and a second beneficiary's access token (a Remote API rule) against "
+        f"the simulator in "
         f"{time.monotonic() - started:.1f} s, with no error logged and no repair ({shown})"
     )
     return 0

@@ -21,7 +21,7 @@ from .coordinator import SequenceConfigEntry, SequenceCoordinator, SequenceRunti
 from .credentials import create_platform_client, create_remote_client
 from .guard import MoneyGuard
 from .ledger import MoneyLedger
-from .rule_catalog import async_setup_rule_catalog, rule_issue_id, rule_list_client
+from .rule_catalog import async_setup_rule_catalog, rule_issue_id
 from .rules import RuleRunner, rule_secret_issue_id
 from .sources import AccountsSource, PlatformAccountsSource, RemoteAccountsSource
 from .subentries import async_setup_subentries
@@ -53,17 +53,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: SequenceConfigEntry) -> 
     ledger = MoneyLedger(hass, entry.entry_id)
     await ledger.async_load()
     money = MoneyGuard(hass, ledger, await async_get_audit_trail(hass, entry.entry_id))
-    # The runners are typed by what they need of the client (rules.py, transfers.py); the
-    # Platform client's money methods come with the API client work, which makes these ignores
-    # unused (mypy then says so: remove them).
     runtime = SequenceRuntimeData(
         coordinator=coordinator,
         money=money,
-        rules=RuleRunner(hass, entry, money, platform_client),  # type: ignore[arg-type]
-        transfers=TransferRunner(hass, entry, money, platform_client, coordinator),  # type: ignore[arg-type]
+        rules=RuleRunner(hass, entry, money, platform_client),
+        transfers=TransferRunner(hass, entry, money, platform_client, coordinator),
     )
-    if (rules_client := rule_list_client(platform_client)) is not None:
-        runtime.rule_catalog = await async_setup_rule_catalog(hass, entry, rules_client)
+    if platform_client is not None:
+        runtime.rule_catalog = await async_setup_rule_catalog(hass, entry, platform_client)
     if platform_client is not None and entry.options.get(CONF_ACTIVITY, False):
         runtime.activity = SequenceActivityCoordinator(hass, entry, platform_client, coordinator)
         # Not a first refresh that could fail setup: balances must work without READ_TRANSFERS.

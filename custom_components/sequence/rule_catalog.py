@@ -11,14 +11,14 @@ later keeps its catalog, failing (its sensors unavailable, its repairs withdrawn
 be said about the rules any more) until the permission is back.
 """
 
-from typing import Final, Protocol, runtime_checkable
+from typing import Final
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
-from .api import SequenceError, SequencePermissionError
+from .api import SequenceError, SequencePermissionError, SequencePlatformClient
 from .api.models import RuleSummary
 from .backoff import FailureBackoff
 from .const import DOMAIN, LOGGER, PLATFORM_LIST_INTERVAL, SUBENTRY_RULE
@@ -30,20 +30,6 @@ from .texts import credential_kind
 
 CATALOG_INTERVAL: Final = PLATFORM_LIST_INTERVAL
 """Daily, like the account list: rules change when the user edits them in Sequence."""
-
-
-@runtime_checkable
-class RuleListClient(Protocol):
-    """What the catalog needs of the Platform API client (a client that lists rules)."""
-
-    async def async_list_rules(self) -> tuple[RuleSummary, ...]:
-        """Every rule the key may read (``GET /rules``, all pages)."""
-        ...
-
-
-def rule_list_client(client: object) -> RuleListClient | None:
-    """``client`` if it can list rules: an API key's Platform client; None otherwise."""
-    return client if isinstance(client, RuleListClient) else None
 
 
 def rule_issue_id(entry_id: str, subentry_id: str) -> str:
@@ -72,7 +58,7 @@ class RuleCatalogCoordinator(DataUpdateCoordinator[dict[str, RuleSummary]]):
     config_entry: SequenceConfigEntry
 
     def __init__(
-        self, hass: HomeAssistant, entry: SequenceConfigEntry, client: RuleListClient
+        self, hass: HomeAssistant, entry: SequenceConfigEntry, client: SequencePlatformClient
     ) -> None:
         """Read the rules daily."""
         super().__init__(
@@ -150,7 +136,7 @@ class RuleCatalogCoordinator(DataUpdateCoordinator[dict[str, RuleSummary]]):
 
 
 async def async_setup_rule_catalog(
-    hass: HomeAssistant, entry: SequenceConfigEntry, client: RuleListClient
+    hass: HomeAssistant, entry: SequenceConfigEntry, client: SequencePlatformClient
 ) -> RuleCatalogCoordinator | None:
     """The entry's catalog, read once; None when the key may not read rules.
 

@@ -17,7 +17,7 @@ rules) the secret; new limits are confirmed the same way.
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 import re
-from typing import Any, Protocol, cast
+from typing import Any
 import uuid
 
 from homeassistant.config_entries import (
@@ -26,7 +26,6 @@ from homeassistant.config_entries import (
     ConfigSubentryFlow,
     SubentryFlowResult,
 )
-from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import (
     BooleanSelector,
     NumberSelector,
@@ -42,7 +41,7 @@ from homeassistant.helpers.selector import (
 )
 import probatio as vol
 
-from .api import Account, SequenceError, SequencePermissionError
+from .api import Account, SequenceError, SequencePermissionError, SequencePlatformClient
 from .api.models import MAX_ABS_CENTS, RuleSummary, cents_to_dollars
 from .api.remote_rules import parse_trigger_url
 from .api.transport import normalize_credential
@@ -92,32 +91,6 @@ USD_SELECTOR = NumberSelector(
 )
 # Ranges are checked by the flows, not the selectors: a selector's own error is Home
 # Assistant's untranslated "Value 0.5 is too small", which does not say what is allowed.
-
-
-class RuleClient(Protocol):
-    """The Platform API calls the rule flow makes (money-design.md, "The client interface")."""
-
-    async def async_list_rules(self) -> tuple[RuleSummary, ...]:
-        """Every rule of the key (``GET /rules``, all pages)."""
-        ...
-
-    async def async_trigger_rule(
-        self,
-        rule_id: str,
-        *,
-        idempotency_key: str,
-        simulation: bool,
-        execute_amount_cents: int | None = None,
-    ) -> str:
-        """Trigger a rule (``simulation`` moves nothing); the execution id."""
-        ...
-
-
-def rule_client(hass: HomeAssistant, entry: SequenceConfigEntry) -> RuleClient:
-    """The entry's Platform API client (its key's one request budget), for the rule flow."""
-    client = create_platform_client(hass, entry.data[CONF_API_TOKEN], entry.data[CONF_BASE_URL])
-    # The Platform client gains these two calls beside this flow (the API side of issue 11).
-    return cast("RuleClient", client)
 
 
 def whole_number(value: float, minimum: int, maximum: int | None = None) -> int | None:
@@ -280,7 +253,10 @@ class RuleSubentryFlow(_ConfirmingFlow):
     ) -> SubentryFlowResult:
         """A Platform API rule: one the key may read, a name and limits, then a dry run."""
         errors: dict[str, str] = {}
-        client = rule_client(self.hass, self._entry())
+        entry = self._entry()
+        client = create_platform_client(
+            self.hass, entry.data[CONF_API_TOKEN], entry.data[CONF_BASE_URL]
+        )
         if user_input is None or not self._rules:
             # The first showing, or another try after the listing failed (a form without
             # fields then: submitting it lists again, e.g. once READ_RULES was granted).
@@ -299,7 +275,7 @@ class RuleSubentryFlow(_ConfirmingFlow):
             return await self._async_confirm_rule(name, {CONF_RULE_ID: rule.id}, limits)
         return self._show_api_key_form(errors, user_input)
 
-    async def _async_list_rules(self, client: RuleClient) -> str | None:
+    async def _async_list_rules(self, client: SequencePlatformClient) -> str | None:
         """Keep the rules that may be added; the form error when they cannot be listed."""
         try:
             listed = await client.async_list_rules()
@@ -318,7 +294,7 @@ class RuleSubentryFlow(_ConfirmingFlow):
         }
         return None
 
-    async def _async_dry_run(self, client: RuleClient, rule_id: str) -> str | None:
+    async def _async_dry_run(self, client: SequencePlatformClient, rule_id: str) -> str | None:
         """Trigger the rule as a simulation (nothing moves); the form error if Sequence refuses."""
         try:
             await client.async_trigger_rule(

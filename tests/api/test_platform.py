@@ -749,7 +749,7 @@ async def test_timeout_covers_the_body(server: Client, fake: FakePlatform) -> No
 
     fake.overrides[f"{PREFIX}/accounts"] = dribble
     with pytest.raises(
-        SequenceConnectionError, match=r"did not answer within 0\.2 seconds"
+        SequenceConnectionError, match=r"no complete answer from Sequence within 0\.2 seconds"
     ) as caught:
         await make_client(server, request_timeout=0.2).async_list_accounts()
     assert caught.value.__context__ is None
@@ -761,7 +761,9 @@ async def test_connection_refused() -> None:
             client = SequencePlatformClient(
                 session, KEY, base_url=f"http://127.0.0.1:{port}/platform/v1"
             )
-            with pytest.raises(SequenceConnectionError, match=r"could not reach Sequence \(Client"):
+            with pytest.raises(
+                SequenceConnectionError, match=r"connection to Sequence failed \(Client"
+            ):
                 await client.async_list_accounts()
 
 
@@ -805,7 +807,7 @@ async def test_broken_http(reply: bytes, error_type: type[SequenceError], messag
 class _FailingSession:
     """A session whose requests fail with a plain ``aiohttp.ClientError`` (e.g. a bad URL)."""
 
-    def get(self, *_args: object, **_kwargs: object) -> Any:
+    def request(self, *_args: object, **_kwargs: object) -> Any:
         from aiohttp import ClientError  # noqa: PLC0415
 
         msg = "boom"
@@ -814,7 +816,9 @@ class _FailingSession:
 
 async def test_other_client_errors_are_connection_errors() -> None:
     client = SequencePlatformClient(_FailingSession(), KEY)  # type: ignore[arg-type]
-    with pytest.raises(SequenceConnectionError, match=r"could not reach Sequence \(ClientError\)"):
+    with pytest.raises(
+        SequenceConnectionError, match=r"connection to Sequence failed \(ClientError\)"
+    ):
         await client.async_list_accounts()
 
 

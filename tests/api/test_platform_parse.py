@@ -14,9 +14,11 @@ from custom_components.sequence.api.errors import SequenceResponseError
 from custom_components.sequence.api.models import (
     Account,
     AccountKind,
+    ExternalTransaction,
     RuleSchedule,
     ScheduleType,
     Transfer,
+    TransferDirection,
 )
 from custom_components.sequence.api.platform_parse import (
     DetailBatch,
@@ -24,13 +26,21 @@ from custom_components.sequence.api.platform_parse import (
     parse_account_detail,
     parse_account_page,
     parse_execution_started,
+    parse_external_transaction_page,
     parse_rule_detail,
     parse_rule_execution,
     parse_rule_page,
+    parse_transfer_detail,
     parse_transfer_page,
 )
 from custom_components.sequence.api.transport import decode_json
-from tests.api.platform_server import account_detail, envelope, summary, transfer
+from tests.api.platform_server import (
+    account_detail,
+    envelope,
+    external_transaction,
+    summary,
+    transfer,
+)
 
 LIABILITY_BALANCE = {
     "balanceInCents": 245000,
@@ -291,6 +301,8 @@ def test_any_json_is_a_model_or_a_response_error(payload: object) -> None:
         lambda: parse_account_detail(payload),
         lambda: parse_account_page(payload, 1),
         lambda: parse_transfer_page(payload, 1),
+        lambda: parse_transfer_detail(payload),
+        lambda: parse_external_transaction_page(payload, 1),
     ):
         with contextlib.suppress(SequenceResponseError):
             parse()
@@ -481,3 +493,111 @@ def test_execution_shape_errors(changes: dict[str, Any], message: str) -> None:
 def test_execution_started_needs_an_id() -> None:
     with pytest.raises(SequenceResponseError, match=r"data\.executionId is missing"):
         parse_execution_started(envelope({}))
+
+
+# --- Where money may move (canBeSource / canBeDestination) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flags", "source", "destination"),
+    [
+        ({"canBeSource": True, "canBeDestination": False}, True, False),
+        ({"canBeSource": False, "canBeDestination": True}, False, True),
+        ({"canBeSource": None, "canBeDestination": None}, False, False),
+        ({}, False, False),
+    ],
+)
+def test_where_money_may_move_from_the_list_and_the_detail(
+    flags: dict[str, Any], source: bool, destination: bool
+) -> None:
+    detail = {
+        key: value
+        for key, value in account_detail("a").items()
+        if key not in {"canBeSource", "canBeDestination"}
+    } | flags
+    [listed], _ = parse_account_page(page([summary(detail)]), 1)
+    full = parse_account_detail(envelope(detail))
+    assert full is not None
+    for account in (listed, full):
+        assert (account.can_be_source, account.can_be_destination) == (source, destination)
+
+
+@pytest.mark.parametrize("key", ["canBeSource", "canBeDestination"])
+def test_where_money_may_move_must_be_a_boolean(key: str) -> None:
+    with pytest.raises(SequenceResponseError, match=rf"data.{key} is string, not a boolean"):
+        parse_account_detail(envelope(account_detail("a") | {key: "yes"}))
+
+
+def test_detail_batch_tells_a_changed_permission_to_move_money() -> None:
+    """Identical wire data keeps its model; a flipped ``canBeSource`` is new data."""
+    first = DetailBatch({})
+    before = first.parse(envelope(account_detail("a")))
+    second = DetailBatch(first.known)
+    assert second.parse(envelope(account_detail("a"))) is before
+    third = DetailBatch(second.known)
+    after = third.parse(envelope(account_detail("a") | {"canBeSource": False}))
+    assert after is not None
+    assert before is not None
+    assert (before.can_be_source, after.can_be_source) == (True, False)
+
+
+# --- One transfer, external transactions -------------------------------------------------------
+
+
+def test_transfer_detail() -> None:
+    created = parse_transfer_detail(
+        envelope(transfer("t", "a", "b") | {"executionMode": "SIMULATION", "status": "PROCESSING"})
+    )
+    assert (created.id, created.status, created.simulated) == ("t", "PROCESSING", True)
+    with pytest.raises(SequenceResponseError, match=r"data\.direction is missing"):
+        parse_transfer_detail(envelope({"amountInCents": 1}))
+
+
+def test_external_transactions() -> None:
+    items = [
+        external_transaction("x1", "acct", amountInCents=4200),
+        external_transaction(
+            "x2",
+            "acct",
+            direction="MONEY_IN",
+            status="PENDING",
+            description="  Payroll  ",
+            transactionDate="2026-11-19T09:30:00-05:00",
+        ),
+        external_transaction("x3", "acct", direction="SIDEWAYS", description=None),
+    ]
+    parsed, has_next = parse_external_transaction_page(page(items, has_next=True), 1)
+    assert has_next is True
+    assert parsed[0] == ExternalTransaction(
+        id="x1",
+        account_id="acct",
+        amount=Decimal("42.00"),
+        direction=TransferDirection.OUTGOING,
+        status="COMPLETE",
+        description="Spotify",
+        date=datetime(2026, 11, 20, tzinfo=UTC),
+    )
+    assert parsed[1].direction is TransferDirection.INCOMING
+    assert parsed[1].description == "Payroll"
+    assert parsed[1].date == datetime(2026, 11, 19, 14, 30, tzinfo=UTC)
+    assert parsed[2].direction is TransferDirection.UNKNOWN
+    assert parsed[2].description == ""
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"amountInCents": -5}, "amountInCents is negative"),
+        ({"amountInCents": "5"}, "amountInCents is string, not an integer"),
+        ({"amountInCents": 10**17}, "amountInCents is out of range"),
+        ({"accountId": None}, "accountId is null, not a string"),
+        ({"direction": 1}, "direction is number, not a string"),
+        ({"status": ""}, "status is empty"),
+        ({"description": 7}, "description is number, not a string"),
+        ({"transactionDate": "2026-11-20"}, "transactionDate is not an RFC 3339 timestamp"),
+        ({"transactionDate": None}, "transactionDate is null, not a timestamp"),
+    ],
+)
+def test_external_transaction_shape_errors(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(SequenceResponseError, match=message):
+        parse_external_transaction_page(page([external_transaction("x", "a") | changes]), 1)

@@ -36,6 +36,7 @@ from custom_components.sequence.api import (
 )
 from custom_components.sequence.api.remote import AccountsParser
 from custom_components.sequence.api.transport import NOT_JSON, decode_json, parse_retry_after
+from tests.api.conftest import ScriptedServers
 from tests.conftest import refusing_port
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -122,38 +123,6 @@ def fake() -> FakeSequence:
 async def fake_url(aiohttp_raw_server: Any, fake: FakeSequence) -> str:
     server = await aiohttp_raw_server(fake)
     return f"http://127.0.0.1:{server.port}"
-
-
-@pytest.fixture
-async def tcp_server() -> AsyncIterator[Callable[..., Awaitable[str]]]:
-    """Start bare TCP servers that answer a request with scripted bytes, then close or stall."""
-    servers: list[asyncio.Server] = []
-    release = asyncio.Event()
-
-    async def start(answer: bytes, *, stall: bool = False) -> str:
-        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = next(
-                int(line.split(b":", 1)[1])
-                for line in head.split(b"\r\n")
-                if line.lower().startswith(b"content-length:")
-            )
-            await reader.readexactly(length)  # read it all, so closing sends FIN, not RST
-            writer.write(answer)
-            await writer.drain()
-            if stall:
-                await release.wait()
-            writer.close()
-
-        server = await asyncio.start_server(handle, "127.0.0.1", 0)
-        servers.append(server)
-        return f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-
-    yield start
-    release.set()
-    for server in servers:
-        server.close()
-        await server.wait_closed()
 
 
 @pytest.fixture
@@ -583,7 +552,7 @@ async def failing_client(
     session: aiohttp.ClientSession,
     fake: FakeSequence,
     fake_url: str,
-    tcp_server: Callable[..., Awaitable[str]],
+    tcp_server: ScriptedServers,
 ) -> SequenceRemoteClient:
     failure: Failure = request.param
     if failure.handler is not None:
@@ -648,7 +617,7 @@ async def test_token_never_leaks(
 
 
 async def test_not_http_error_would_have_leaked_the_token(
-    session: aiohttp.ClientSession, tcp_server: Callable[..., Awaitable[str]]
+    session: aiohttp.ClientSession, tcp_server: ScriptedServers
 ) -> None:
     """Why errors are never chained: aiohttp's own error carries the request headers."""
     base_url = await tcp_server(b"NOT-HTTP\r\n\r\n")

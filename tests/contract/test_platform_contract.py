@@ -18,9 +18,17 @@ import pytest
 
 from custom_components.sequence.api.errors import (
     SequenceAuthError,
+    SequenceConflictError,
     SequenceNotFoundError,
     SequencePermissionError,
     SequenceRateLimitError,
+    SequenceRefusedError,
+    SequenceResponseError,
+)
+from custom_components.sequence.api.models import (
+    Permission as ClientPermission,
+    Transfer,
+    TransferDirection,
 )
 from custom_components.sequence.api.platform import ROUTE_PERMISSIONS, SequencePlatformClient
 from tests.contract.openapi import (
@@ -31,9 +39,14 @@ from tests.contract.openapi import (
     response_errors,
 )
 from tools.simulator.app import build_app
-from tools.simulator.platform_records import READ_PERMISSIONS, Permission
+from tools.simulator.platform_records import (
+    DEV_PERMISSIONS,
+    DEV_TRANSFER_PAIRS,
+    READ_PERMISSIONS,
+    Permission,
+)
 from tools.simulator.runtime import Simulator
-from tools.simulator.state import Bank
+from tools.simulator.state import Bank, platform_id_of
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -43,6 +56,11 @@ KEY = "sk_test_contract_key"
 NO_RULES_KEY = "sk_test_accounts_only"
 TRIGGER_KEY = "sk_test_trigger_key"
 NOTHING_KEY = "sk_test_nothing"
+MONEY_KEY = "sk_test_money_key"
+"""The development key's grant: every read, TRIGGER_RULES, MANUAL_TRANSFER with its pairs."""
+EMERGENCY_FUND, VACATION, RENT, CHECKING = (
+    platform_id_of(account) for account in ("4410023", "4410024", "4410022", "acc-3c19")
+)
 
 type ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 type Client = TestClient[Any, Any]
@@ -99,15 +117,22 @@ class Clock:
 
 
 @pytest.fixture
-def simulator() -> Simulator:
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def simulator(clock: Clock) -> Simulator:
     return Simulator.create(
-        Bank(seed=3, clock=Clock()),
+        Bank(seed=3, clock=clock),
         api_keys={
             KEY: READ_PERMISSIONS,
             NO_RULES_KEY: frozenset({Permission.READ_ACCOUNTS}),
             TRIGGER_KEY: READ_PERMISSIONS | {Permission.TRIGGER_RULES},
             NOTHING_KEY: frozenset(),
+            MONEY_KEY: DEV_PERMISSIONS,
         },
+        transfer_pairs={MONEY_KEY: DEV_TRANSFER_PAIRS},
     )
 
 
@@ -153,19 +178,62 @@ def assert_conforms(exchanges: list[Exchange], *, requests: bool = True) -> None
 # --- The client's requests and what the simulator answers them --------------------------------
 
 
-async def test_client_success_paths(client: Client, recorder: Recorder) -> None:
-    api = platform_client(client)
+async def test_client_success_paths(
+    client: Client, recorder: Recorder, simulator: Simulator, clock: Clock
+) -> None:
+    api = platform_client(client, MONEY_KEY)
     snapshot = await api.async_get_accounts()
     ids = list(snapshot.accounts)
     await api.async_get_accounts(account_ids=ids[:3])
     await api.async_get_account(ids[0])
-    await api.async_get_transfers(
-        since=datetime.fromtimestamp(1_800_000_000, UTC) - timedelta(days=20)
-    )
+    start = datetime.fromtimestamp(simulator.bank.now(), UTC)
+    await api.async_get_transfers(since=start - timedelta(days=20))
     await api.async_get_transfers(since=None, account_ids=ids)
+    await api.async_get_transfers(
+        since=start - timedelta(days=30),
+        until=start,
+        statuses=["COMPLETE", "PENDING_APPROVAL"],
+        directions=[TransferDirection.INTERNAL, TransferDirection.OUTGOING],
+        limit=150,
+    )
+    lines = await api.async_get_external_transactions(
+        account_ids=[CHECKING], since=start - timedelta(days=60), until=start, limit=110
+    )
+    assert len(lines) == 110
     await api.async_check_permissions()
+    rules = {rule.name: rule for rule in await api.async_list_rules()}
+    await api.async_get_rule(rules["Pay the Sapphire card"].id)
+    allowance = rules["Weekly allowance"].id
+    dry_run = await api.async_trigger_rule(
+        allowance, idempotency_key="contract-dry-run", simulation=True, execute_amount_cents=5000
+    )
+    live = await api.async_trigger_rule(
+        allowance, idempotency_key="contract-live", simulation=False
+    )
+    simulated = await api.async_create_transfer(
+        source_id=EMERGENCY_FUND,
+        destination_id=VACATION,
+        amount_cents=5000,
+        description="Trip",
+        simulation=True,
+        idempotency_key="contract-simulated",
+    )
+    created = await api.async_create_transfer(
+        source_id=EMERGENCY_FUND,
+        destination_id=VACATION,
+        amount_cents=5000,
+        description=None,
+        simulation=False,
+        idempotency_key="contract-transfer",
+    )
+    assert simulated.simulated is True
+    assert created.simulated is False
+    clock.now += 5  # visible, and settled
+    for execution_id in (dry_run, live):
+        assert (await api.async_get_rule_execution(allowance, execution_id)).status == "EXECUTED"
+    assert (await api.async_get_transfer(created.id)).status == "COMPLETE"
     exchanges = recorder.platform()
-    assert {item.status for item in exchanges} == {200}
+    assert {item.status for item in exchanges} == {200, 201, 202}
     routes = {
         f"{item.method} {find_operation(item.method, item.path)[0].template}" for item in exchanges
     }
@@ -185,6 +253,65 @@ async def test_client_error_paths(client: Client, recorder: Recorder) -> None:
     await platform_client(client, NO_RULES_KEY).async_check_permissions()
     exchanges = recorder.platform()
     assert {item.status for item in exchanges} == {200, 401, 403, 404}
+    assert_conforms(exchanges)
+
+
+async def test_client_money_refusals(client: Client, recorder: Recorder) -> None:
+    api = platform_client(client, MONEY_KEY)
+    rules = {rule.name: rule.id for rule in await api.async_list_rules()}
+
+    async def transfer(destination: str, cents: int, key: str) -> Transfer:
+        return await api.async_create_transfer(
+            source_id=EMERGENCY_FUND,
+            destination_id=destination,
+            amount_cents=cents,
+            description=None,
+            simulation=True,
+            idempotency_key=key,
+        )
+
+    with pytest.raises(SequencePermissionError) as denied:
+        await transfer(RENT, 5000, "pair-not-allowed")
+    assert denied.value.permission is ClientPermission.MANUAL_TRANSFER
+    with pytest.raises(SequenceRefusedError) as refused:
+        await transfer(VACATION, 50001, "over-the-pair-max")
+    assert refused.value.code == "MAXIMUM_AMOUNT_EXCEEDED"
+    created = await transfer(VACATION, 5000, "once")
+    with pytest.raises(SequenceConflictError) as conflict:
+        await transfer(VACATION, 5000, "once")
+    assert conflict.value.code == "TRANSFER_IN_PROGRESS"
+    with pytest.raises(SequenceRefusedError) as mismatch:
+        await transfer(VACATION, 6000, "once")
+    assert mismatch.value.code == "IDEMPOTENCY_KEY_MISMATCH"
+    with pytest.raises(SequenceNotFoundError):
+        await api.async_get_transfer(created.id)  # just created: Sequence lags
+    for name, code in (
+        ("Vacation top-up", "RULE_DEACTIVATED"),
+        ("Round-ups (legacy)", "INVALID_RULE"),
+    ):
+        with pytest.raises(SequenceRefusedError) as rule_refused:
+            await api.async_trigger_rule(rules[name], idempotency_key="r", simulation=True)
+        assert rule_refused.value.code == code
+    with pytest.raises(SequenceRefusedError) as gone:
+        await api.async_trigger_rule(
+            "6f0c1a54-0000-4000-8000-000000000000", idempotency_key="r", simulation=True
+        )
+    assert gone.value.code == "RULE_NOT_FOUND"
+    await api.async_trigger_rule(rules["Payday split"], idempotency_key="twice", simulation=True)
+    with pytest.raises(SequenceConflictError) as running:
+        await api.async_trigger_rule(
+            rules["Payday split"], idempotency_key="twice", simulation=True
+        )
+    assert running.value.code == "RULE_EXECUTION_IN_PROGRESS"
+    with pytest.raises(SequencePermissionError) as no_trigger:
+        await platform_client(client).async_trigger_rule(
+            rules["Payday split"], idempotency_key="k", simulation=True
+        )
+    assert no_trigger.value.permission is ClientPermission.TRIGGER_RULES
+    with pytest.raises(SequenceResponseError, match="INVALID_RULE"):
+        await api.async_get_rule(rules["Round-ups (legacy)"])
+    exchanges = recorder.platform()
+    assert {item.status for item in exchanges} == {200, 201, 202, 400, 403, 404, 409}
     assert_conforms(exchanges)
 
 
@@ -252,14 +379,16 @@ async def fetch(
 
 
 async def test_every_operation_and_error(
-    client: Client, recorder: Recorder, simulator: Simulator
+    client: Client, recorder: Recorder, simulator: Simulator, clock: Clock
 ) -> None:
+    simulator.platform.rate_limit.limit = 10_000  # the 429 has a test of its own
     _, accounts = await fetch(client, "GET /accounts?pageSize=100")
     account_ids = [item["id"] for item in accounts["data"]["items"]]
     simulator.bank.remove(simulator.bank.accounts()[-1].id)
-    _, rules = await fetch(client, "GET /rules")
+    _, rules = await fetch(client, "GET /rules?pageSize=100")
     rule_ids = [item["id"] for item in rules["data"]["items"]]
-    transfer_ids = list(simulator.platform.transfers)
+    history = list(simulator.platform.transfers)
+    transfer_ids = history[:20] + history[-20:]  # the oldest and the newest, in flight too
     missing = "6f0c1a54-0000-4000-8000-000000000000"
 
     for path in (
@@ -285,12 +414,16 @@ async def test_every_operation_and_error(
         _, executions = await fetch(client, f"GET /rules/{rule_id}/executions?executionMode=ALL")
         for execution in executions["data"]["items"]:
             await fetch(client, f"GET /rules/{rule_id}/executions/{execution['id']}")
-    payday, _card, paused, legacy = rule_ids
+    by_name = {item["name"]: item["id"] for item in rules["data"]["items"]}
+    payday, paused = by_name["Payday split"], by_name["Vacation top-up"]
+    legacy = by_name["Round-ups (legacy)"]
     trigger = f"/rules/{payday}/trigger"
     once = {"idempotency-key": "0d3c1f1e-5b43-4c1e-9d0a-6f1c5e2b7a90"}
     await fetch(client, f"POST {trigger}", key=TRIGGER_KEY, json={}, headers=once)
-    await fetch(client, f"POST {trigger}", key=TRIGGER_KEY, json={}, headers=once)
+    await fetch(client, f"POST {trigger}", key=TRIGGER_KEY, json={}, headers=once)  # 409
     await fetch(client, f"POST {trigger}", key=TRIGGER_KEY, json={"simulation": True}, headers=once)
+    clock.now += 5
+    await fetch(client, f"POST {trigger}", key=TRIGGER_KEY, json={}, headers=once)  # replayed
     await fetch(
         client,
         f"POST {trigger}",
@@ -305,12 +438,33 @@ async def test_every_operation_and_error(
     await fetch(client, "GET /accounts", key=None)
     await fetch(client, "GET /rules", key=NO_RULES_KEY)
     await fetch(client, f"GET /accounts/{account_ids[0]}", key=NOTHING_KEY)
+    move = {"sourceAccountId": EMERGENCY_FUND, "destinationAccountId": VACATION}
+    for body, key in (
+        ({**move, "amountInCents": 5000, "description": "Trip"}, MONEY_KEY),
+        ({**move, "amountInCents": 5000, "simulation": True}, MONEY_KEY),
+        ({**move, "amountInCents": 99}, MONEY_KEY),
+        ({**move, "amountInCents": 50001}, MONEY_KEY),
+        ({**move, "destinationAccountId": RENT, "amountInCents": 500}, MONEY_KEY),
+        ({**move, "amountInCents": 500}, KEY),
+    ):
+        await fetch(client, "POST /transfers", key=key, json=body, headers=once)
+        clock.now += 2
+    await fetch(client, "POST /transfers", key=MONEY_KEY, json=body, headers=once)  # 409
+    for path in (
+        f"/external-transactions?accountIds={CHECKING}&pageSize=100&page=2",
+        (
+            f"/external-transactions?accountIds[]={CHECKING}&status=PENDING&direction=MONEY_OUT"
+            "&from=2027-01-01T00:00:00Z&to=2027-02-01T00:00:00%2B00:00"
+        ),
+    ):
+        await fetch(client, f"GET {path}", key=MONEY_KEY)
+    await fetch(client, f"GET /external-transactions?accountIds={CHECKING}", key=NO_RULES_KEY)
 
     exchanges = recorder.platform()
     statuses = {item.status for item in exchanges}
-    assert statuses == {200, 202, 400, 401, 403, 404}
+    assert statuses == {200, 201, 202, 400, 401, 403, 404, 409}
     assert_conforms(exchanges, requests=False)
-    # Every simulated operation was exercised (POST /transfers and the reports are not simulated).
+    # Every simulated operation was exercised (the card transactions and audit logs are not).
     seen = {
         (item.method.lower(), find_operation(item.method, item.path)[0].template)
         for item in exchanges
@@ -326,6 +480,8 @@ async def test_every_operation_and_error(
         ("post", "/rules/{id}/trigger"),
         ("get", "/rules/{ruleId}/executions"),
         ("get", "/rules/{ruleId}/executions/{id}"),
+        ("post", "/transfers"),
+        ("get", "/external-transactions"),
     }
 
 

@@ -18,8 +18,15 @@ import pytest
 import yaml
 
 from custom_components.sequence.api.platform import API_KEY_PREFIX
+from custom_components.sequence.api.remote_rules import parse_trigger_url
 from custom_components.sequence.config_flow import TITLES
-from custom_components.sequence.const import CONF_ACTIVITY, KIND_ACCESS_TOKEN, KIND_API_KEY
+from custom_components.sequence.const import (
+    CONF_ACTIVITY,
+    KIND_ACCESS_TOKEN,
+    KIND_API_KEY,
+    SUBENTRY_ROUTE,
+    SUBENTRY_RULE,
+)
 from tests.conftest import refusing_port
 from tools import dev_instance
 from tools.dev_instance import (
@@ -29,6 +36,7 @@ from tools.dev_instance import (
     base_url,
     client_id,
     credential_kind,
+    demo_subentries,
     is_numeric_state,
     is_seeded,
     numeric_balances,
@@ -40,13 +48,18 @@ from tools.dev_instance import (
     seed,
     seeded_problems,
     shared_names,
+    subentry_problems,
     wait_for,
 )
 from tools.simulator.app import DEFAULT_BUSINESS_TOKEN, DEFAULT_TOKEN
-from tools.simulator.platform_records import DEFAULT_API_KEY
-from tools.simulator.state import business_accounts, seed_accounts
+from tools.simulator.platform_records import DEFAULT_API_KEY, DEV_TRANSFER_PAIRS
+from tools.simulator.platform_seed import seed_rules
+from tools.simulator.remote_rules import seed_remote_rules
+from tools.simulator.state import business_accounts, platform_id_of, seed_accounts
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+SIMULATOR = "http://127.0.0.1:8765"
 
 # --- Pure helpers ------------------------------------------------------------------------------
 
@@ -54,6 +67,11 @@ pytestmark = pytest.mark.usefixtures("socket_enabled")
 def test_what_seeding_assumes_matches_the_integration_and_the_simulator() -> None:
     """dev_instance copies these instead of importing the integration or the simulator."""
     assert TITLES[KIND_API_KEY] == dev_instance.API_KEY_ENTRY_TITLE
+    assert TITLES[KIND_ACCESS_TOKEN] == dev_instance.ACCESS_TOKEN_ENTRY_TITLE
+    assert (dev_instance.SUBENTRY_RULE, dev_instance.SUBENTRY_ROUTE) == (
+        SUBENTRY_RULE,
+        SUBENTRY_ROUTE,
+    )
     assert (dev_instance.KIND_ACCESS_TOKEN, dev_instance.KIND_API_KEY) == (
         KIND_ACCESS_TOKEN,
         KIND_API_KEY,
@@ -89,6 +107,32 @@ def test_the_demo_is_two_beneficiaries() -> None:
     assert {account.id for account in business_accounts()}.isdisjoint(
         dev_instance.HOUSEHOLD_ACCOUNT_IDS
     )
+
+
+def test_the_demos_rules_and_route_are_the_simulators() -> None:
+    """An enabled, supported rule; a route the development key may use; the business's rule."""
+    rule, route = demo_subentries(KIND_API_KEY, SIMULATOR)
+    sequence_rule = next(item for item in seed_rules(0.0) if item.id == rule.unique_id)
+    assert (sequence_rule.enabled, sequence_rule.supported) == (True, True)
+    assert rule.form["rule_id"] == rule.unique_id
+    assert (route.form["source"], route.form["destination"]) == tuple(route.unique_id.split(":"))
+    [pair] = [
+        pair
+        for pair in DEV_TRANSFER_PAIRS
+        if (pair.source, pair.target) == (route.form["source"], route.form["destination"])
+    ]
+    assert pair.max_amount_cents is not None
+    assert route.form["max_per_transfer"] * 100 <= pair.max_amount_cents
+    assert route.title == "Emergency Fund → Vacation"
+    assert {route.form["source"], route.form["destination"]} == {
+        platform_id_of("4410023"),
+        platform_id_of("4410024"),
+    }
+    (remote,) = demo_subentries(KIND_ACCESS_TOKEN, SIMULATOR + "/")
+    business_rule = next(item for item in seed_remote_rules() if item.id == remote.unique_id)
+    assert business_rule.beneficiary == "business"
+    assert remote.form["secret"] == business_rule.secret
+    assert parse_trigger_url(remote.form["trigger_url"], SIMULATOR) == remote.unique_id
 
 
 def test_urls() -> None:
@@ -157,8 +201,23 @@ def write_storage(config: Path, name: str, data: object) -> None:
 ALL_DONE = {"done": ["user", "core_config", "analytics", "integration"]}
 
 
-TOKEN_ENTRY = {"domain": "sequence", "data": {"api_token": "t"}}  # stored before API keys
-KEY_ENTRY = {"domain": "sequence", "data": {"api_token": "sk_x", "credential_kind": "api_key"}}
+def stored_subentries(kind: str) -> list[dict[str, Any]]:
+    return [
+        {"subentry_type": item.subentry_type, "unique_id": item.unique_id}
+        for item in demo_subentries(kind, SIMULATOR)
+    ]
+
+
+TOKEN_ENTRY = {  # stored before API keys: no credential kind
+    "domain": "sequence",
+    "data": {"api_token": "t"},
+    "subentries": stored_subentries(KIND_ACCESS_TOKEN),
+}
+KEY_ENTRY = {
+    "domain": "sequence",
+    "data": {"api_token": "sk_x", "credential_kind": "api_key"},
+    "subentries": stored_subentries(KIND_API_KEY),
+}
 
 
 def test_is_seeded(tmp_path: Path) -> None:
@@ -168,6 +227,12 @@ def test_is_seeded(tmp_path: Path) -> None:
     assert not is_seeded(tmp_path)  # onboarding unfinished
     write_storage(tmp_path, "onboarding", ALL_DONE)
     assert is_seeded(tmp_path)
+    without_route = {**KEY_ENTRY, "subentries": KEY_ENTRY["subentries"][:1]}
+    write_storage(tmp_path, "core.config_entries", {"entries": [TOKEN_ENTRY, without_route]})
+    assert not is_seeded(tmp_path)  # seeded before the money features: no route
+    no_rules = {**TOKEN_ENTRY, "subentries": None}
+    write_storage(tmp_path, "core.config_entries", {"entries": [no_rules, KEY_ENTRY]})
+    assert not is_seeded(tmp_path)
     write_storage(tmp_path, "core.config_entries", {"entries": [TOKEN_ENTRY]})
     assert not is_seeded(tmp_path)  # seeded before API keys were: the key's entry is missing
     write_storage(tmp_path, "core.config_entries", {"entries": [KEY_ENTRY, "junk"]})
@@ -301,6 +366,31 @@ def seeded_entries(key_state: str = "loaded") -> list[dict[str, str]]:
     return [
         {"entry_id": KEY_ID, "title": "Sequence (API key)", "state": key_state},
         {"entry_id": TOKEN_ID, "title": "Sequence", "state": "loaded"},
+    ]
+
+
+def subentry_devices(*, key: str = KEY_ID, token: str = TOKEN_ID) -> list[dict[str, Any]]:
+    """The devices the demo's rules and route get, as the device registry lists them."""
+    return [
+        {"config_entry_id": entry_id, "model_id": item.subentry_type, "name": item.title}
+        for kind, entry_id in ((KIND_API_KEY, key), (KIND_ACCESS_TOKEN, token))
+        for item in demo_subentries(kind, SIMULATOR)
+    ]
+
+
+def test_subentry_problems() -> None:
+    devices = subentry_devices()
+    assert subentry_problems(seeded_entries(), devices) == []
+    assert subentry_problems(seeded_entries(), devices[1:]) == [
+        "Sequence (API key) has no device for its rule Round-ups"
+    ]
+    assert subentry_problems(seeded_entries(), subentry_devices(token="another")) == [
+        "Sequence has no device for its rule Tax set-aside"
+    ]
+    assert subentry_problems([], devices) == [
+        "Sequence (API key) has no device for its rule Round-ups",
+        "Sequence (API key) has no device for its transfer_route Emergency Fund → Vacation",
+        "Sequence has no device for its rule Tax set-aside",
     ]
 
 
@@ -472,6 +562,12 @@ class FakeHomeAssistant:
     devices: list[dict[str, Any]] = field(default_factory=list)
     named: list[tuple[str, str]] = field(default_factory=list)
     issues: list[dict[str, Any]] = field(default_factory=list)
+    subentries: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    subentry_flows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    subentry_inputs: list[Any] = field(default_factory=list)
+    subentry_answer: str = "create_entry"
+    """What the flow answers: ``create_entry``; ``form`` (it shows the first form again, with
+    an error); ``abort`` at once; or ``no_confirm`` (the confirmation is refused)."""
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -489,6 +585,8 @@ class FakeHomeAssistant:
             web.post("/api/config/config_entries/flow/{flow_id}", self.flow_step),
             web.post("/api/config/config_entries/options/flow", self.options_flow),
             web.post("/api/config/config_entries/options/flow/{flow_id}", self.options_step),
+            web.post("/api/config/config_entries/subentries/flow", self.subentry_flow),
+            web.post("/api/config/config_entries/subentries/flow/{flow_id}", self.subentry_step),
             web.get("/api/config", self.config),
             web.get("/api/states", self.list_states),
             web.get("/api/states/{entity_id}", self.state),
@@ -559,28 +657,33 @@ class FakeHomeAssistant:
                 break
             command = json.loads(message.data)
             await ws.send_json({"type": "event", "id": 999})  # noise the client must skip
-            match command["type"]:
-                case "http/config":
-                    pending = {"server_port": 1} if self.pending_http else None
-                    result: Any = {"pending": pending, "revert_at": "soon" if pending else None}
-                case "http/config/promote":
-                    self.promoted += 1
-                    self.pending_http = False
-                    result = None
-                case "config/entity_registry/list":
-                    result = self.registry
-                case "config/device_registry/list":
-                    result = self.devices
-                case "config/device_registry/update":
-                    self.named.append((command["device_id"], command["name_by_user"]))
-                    result = None
-                case "repairs/list_issues":
-                    result = {"issues": self.issues}
-                case _:
-                    await ws.send_json({"id": command["id"], "success": False, "error": "?"})
-                    continue
+            try:
+                result = self.answer(command)
+            except LookupError:
+                await ws.send_json({"id": command["id"], "success": False, "error": "?"})
+                continue
             await ws.send_json({"id": command["id"], "success": True, "result": result})
         return ws
+
+    def answer(self, command: dict[str, Any]) -> Any:
+        """A websocket command's result; ``KeyError`` for one this fake does not know."""
+        kind = command["type"]
+        if kind == "http/config/promote":
+            self.promoted += 1
+            self.pending_http = False
+            return None
+        if kind == "config/device_registry/update":
+            self.named.append((command["device_id"], command["name_by_user"]))
+            return None
+        pending = {"server_port": 1} if self.pending_http else None
+        reads = {
+            "http/config": lambda: {"pending": pending, "revert_at": "soon" if pending else None},
+            "config/entity_registry/list": lambda: self.registry,
+            "config/device_registry/list": lambda: self.devices,
+            "repairs/list_issues": lambda: {"issues": self.issues},
+            "config_entries/subentries/list": lambda: self.subentries.get(command["entry_id"], []),
+        }
+        return reads[kind]()
 
     async def list_entries(self, request: web.Request) -> web.Response:
         self.authorized(request)
@@ -641,6 +744,42 @@ class FakeHomeAssistant:
             return web.json_response({**OPTIONS_FORM, "errors": errors})
         return web.json_response({"type": "create_entry", "data": body})
 
+    async def subentry_flow(self, request: web.Request) -> web.Response:
+        self.authorized(request)
+        entry_id, subentry_type = (await request.json())["handler"]
+        if self.subentry_answer == "abort":
+            return web.json_response({"type": "abort", "reason": "entry_not_loaded"})
+        flow_id = f"subflow-{len(self.subentry_flows) + 1}"
+        self.subentry_flows[flow_id] = {"entry_id": entry_id, "type": subentry_type}
+        step = "user" if subentry_type == "transfer_route" else "api_key"
+        return web.json_response({"type": "form", "flow_id": flow_id, "step_id": step})
+
+    async def subentry_step(self, request: web.Request) -> web.Response:
+        self.authorized(request)
+        flow = self.subentry_flows[request.match_info["flow_id"]]
+        body = await request.json()
+        self.subentry_inputs.append(body)
+        if "confirm" not in body:
+            if self.subentry_answer == "form":
+                return web.json_response({"type": "form", "step_id": "api_key", "errors": {}})
+            flow["input"] = body
+            return web.json_response({"type": "form", "step_id": "confirm"})
+        if self.subentry_answer == "no_confirm":
+            return web.json_response({"type": "form", "errors": {"confirm": "confirm_required"}})
+        title = body_title(flow["type"], flow["input"])
+        unique_id = flow["input"].get("rule_id") or (
+            f"{flow['input']['source']}:{flow['input']['destination']}"
+            if flow["type"] == "transfer_route"
+            else flow["input"]["trigger_url"].split("/")[-2]
+        )
+        self.subentries.setdefault(flow["entry_id"], []).append(
+            {"subentry_type": flow["type"], "title": title, "unique_id": unique_id}
+        )
+        self.devices.append(
+            {"config_entry_id": flow["entry_id"], "model_id": flow["type"], "name": title}
+        )
+        return web.json_response({"type": "create_entry", "title": title})
+
     async def config(self, request: web.Request) -> web.Response:
         self.authorized(request)
         return web.json_response({"state": self.core, "version": "2026.10.4"})
@@ -657,6 +796,14 @@ class FakeHomeAssistant:
         if entity_id not in self.states:
             raise web.HTTPNotFound
         return web.json_response({"entity_id": entity_id, "state": self.states[entity_id]})
+
+
+def body_title(subentry_type: str, body: dict[str, Any]) -> str:
+    """The title the integration gives a rule (its name) or a route (its accounts)."""
+    if subentry_type == "transfer_route":
+        names = {platform_id_of("4410023"): "Emergency Fund", platform_id_of("4410024"): "Vacation"}
+        return f"{names[body['source']]} → {names[body['destination']]}"
+    return str(body["name"])
 
 
 @contextlib.contextmanager
@@ -690,7 +837,6 @@ def url(fake: FakeHomeAssistant) -> Iterator[str]:
         yield served
 
 
-SIMULATOR = "http://127.0.0.1:8765"
 OTHER_TOKEN = "other"
 
 
@@ -707,10 +853,25 @@ def test_seed_a_fresh_instance_then_again(fake: FakeHomeAssistant, url: str) -> 
     assert fake.options_inputs == [options_payload(OPTIONS_FORM, {"activity": True})]
     assert [entry["title"] for entry in fake.entries] == ["Sequence (API key)", "Sequence"]
     assert fake.named == [("hub-entry-2", "Sequence Business")]  # the token's hub only
+    assert result.subentries == ["Round-ups", "Emergency Fund → Vacation", "Tax set-aside"]
+    assert fake.subentry_inputs == [
+        dict(demo_subentries(KIND_API_KEY, SIMULATOR)[0].form),
+        {"confirm": True},
+        dict(demo_subentries(KIND_API_KEY, SIMULATOR)[1].form),
+        {"confirm": True},
+        dict(demo_subentries(KIND_ACCESS_TOKEN, SIMULATOR)[0].form),
+        {"confirm": True},
+    ]
+    assert {key: len(items) for key, items in fake.subentries.items()} == {
+        "entry-1": 2,
+        "entry-2": 1,
+    }
 
     again = seed(HomeAssistantApi(url), SIMULATOR)  # a second start: log in, change nothing
     assert again.onboarded_steps == []
     assert again.created == {}
+    assert again.subentries == []
+    assert len(fake.subentry_inputs) == 6
     assert fake.promoted == 1
     assert fake.flow_inputs[2:] == [KEY_INPUT, TOKEN_INPUT]  # both flows said already configured
     assert len(fake.entries) == 2
@@ -722,10 +883,39 @@ def test_seed_adds_what_is_missing(fake: FakeHomeAssistant, url: str) -> None:
     fake.done = list(dev_instance.ONBOARDING_STEPS)
     fake.pending_http = False
     fake.add_entry("dev-business-token")
+    fake.subentries["entry-1"] = [{"subentry_type": "rule", "unique_id": "ru_20001"}]
     result = seed(HomeAssistantApi(url), SIMULATOR)
     assert result.created == {"api_key": "entry-2"}
     assert len(fake.options_inputs) == 1
     assert fake.named == []
+    # The business's entry existed with its rule: only the new entry's rule and route.
+    assert result.subentries == ["Round-ups", "Emergency Fund → Vacation"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ("abort", "flow for Round-ups did not show its form"),
+        ("form", "flow for Round-ups did not ask for the confirmation"),
+        ("no_confirm", "flow for Round-ups did not add it"),
+    ],
+)
+def test_seed_when_a_subentry_flow_fails(
+    fake: FakeHomeAssistant, url: str, answer: str, message: str
+) -> None:
+    fake.subentry_answer = answer
+    with pytest.raises(DevInstanceError, match=message):
+        seed(HomeAssistantApi(url), SIMULATOR)
+
+
+def test_seed_needs_the_entries_it_adds_rules_to(fake: FakeHomeAssistant, url: str) -> None:
+    fake.done = list(dev_instance.ONBOARDING_STEPS)
+    fake.pending_http = False
+    fake.add_entry("sk_test_dev_key")
+    fake.add_entry("dev-business-token")
+    fake.entries[1]["title"] = "Renamed"
+    with pytest.raises(DevInstanceError, match="no Sequence entry is called 'Sequence'"):
+        seed(HomeAssistantApi(url), SIMULATOR)
 
 
 def test_naming_a_hub_that_is_not_there(fake: FakeHomeAssistant, url: str) -> None:
@@ -856,6 +1046,12 @@ def test_wait_until_seeded(fake: FakeHomeAssistant, url: str) -> None:
     with pytest.raises(
         DevInstanceError,
         match=r"waiting for both Sequence entries after 0 s: sensor.sequence_net_worth is unknown$",
+    ):
+        dev_instance.wait_until_seeded(api, timeout=0)
+    fake.all_states = seeded_states()
+    fake.devices = [device for device in fake.devices if device.get("name") != "Tax set-aside"]
+    with pytest.raises(
+        DevInstanceError, match=r"after 0 s: Sequence has no device for its rule Tax set-aside$"
     ):
         dev_instance.wait_until_seeded(api, timeout=0)
     twin = entity("sensor.sequence_net_worth", "1", friendly_name="Groceries Balance")

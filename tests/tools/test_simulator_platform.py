@@ -13,9 +13,12 @@ from tools.simulator.__main__ import parse_args
 from tools.simulator.app import build_app
 from tools.simulator.platform_records import (
     DEFAULT_API_KEY,
+    DEV_PERMISSIONS,
+    DEV_TRANSFER_PAIRS,
     READ_PERMISSIONS,
     Permission,
     RateLimit,
+    TransferPair,
     parse_api_key,
 )
 from tools.simulator.platform_state import PlatformState
@@ -100,6 +103,18 @@ async def remote_balances(client: Client) -> dict[str, float | None]:
 
 def pid(account_id: str) -> str:
     return platform_id_of(account_id)
+
+
+async def every_item(client: Client, path: str) -> list[dict[str, Any]]:
+    """Every item of a list, page after page (100 a page)."""
+    items: list[dict[str, Any]] = []
+    separator = "&" if "?" in path else "?"
+    for page in range(1, 100):
+        _, body = await call(client, f"GET {path}{separator}page={page}&pageSize=100")
+        items += body["data"]["items"]
+        if not body["data"]["pagination"]["hasNextPage"]:
+            return items
+    raise AssertionError(path)
 
 
 # --- Accounts ---------------------------------------------------------------------------------
@@ -388,10 +403,10 @@ async def test_transfers_settle_over_time(client: Client, clock: FakeClock) -> N
 async def test_account_transfers_by_role(client: Client) -> None:
     routes = {}
     for role in ("source", "destination", "either"):
-        _, body = await call(
-            client, f"GET /accounts/{pid(GROCERIES)}/transfers?accountRole={role}&pageSize=100"
+        routes[role] = await every_item(
+            client, f"/accounts/{pid(GROCERIES)}/transfers?accountRole={role}"
         )
-        routes[role] = body["data"]["items"]
+    assert len(routes["either"]) > 100  # the daily round-ups
     assert all(item["source"]["id"] == pid(GROCERIES) for item in routes["source"])
     assert all(item["destination"]["id"] == pid(GROCERIES) for item in routes["destination"])
     assert len(routes["either"]) == len(routes["source"]) + len(routes["destination"])
@@ -427,6 +442,11 @@ async def test_rules(client: Client) -> None:
         "Pay the Sapphire card",
         "Vacation top-up",
         "Round-ups (legacy)",
+        "Daily round-ups",
+        "Weekly allowance",
+        "Rent reserve",
+        "Fortnightly savings",
+        "Estimated tax payment",
     }
     assert listed["Vacation top-up"]["status"] == "DISABLED"
     assert listed["Round-ups (legacy)"]["isSupported"] is False
@@ -439,12 +459,16 @@ async def test_rules(client: Client) -> None:
     assert actions[2]["percentageValue"] == 10
     _, body = await call(client, f"GET /rules/{listed['Pay the Sapphire card']['id']}")
     assert body["data"]["trigger"]["scheduleType"] == "MONTHLY"
+    assert body["data"]["trigger"]["startDate"] == "2026-12-26T15:00:00.000Z"
     status, body = await call(client, f"GET /rules/{listed['Round-ups (legacy)']['id']}")
     assert (status, body["error"]["code"]) == (403, "INVALID_RULE")
     status, body = await call(client, f"GET /rules/{uuid.uuid4()}")
     assert (status, body["error"]["code"]) == (404, "RULE_NOT_FOUND")
     _, body = await call(client, f"GET /rules?sourceId={pid(GROCERIES)}")
-    assert [item["name"] for item in body["data"]["items"]] == ["Pay the Sapphire card"]
+    assert [item["name"] for item in body["data"]["items"]] == [
+        "Pay the Sapphire card",
+        "Daily round-ups",
+    ]
 
 
 async def test_live_trigger_moves_money(client: Client, clock: FakeClock) -> None:
@@ -458,10 +482,13 @@ async def test_live_trigger_moves_money(client: Client, clock: FakeClock) -> Non
     assert round((after[RENT] - before[RENT]) * 100) == 185000
     assert round((after[GROCERIES] - before[GROCERIES]) * 100) == 60000
     assert round(after[PAYCHECK] * 100) == 500000 - 185000 - 60000 - 25500
+    status, _ = await call(client, f"GET /rules/{payday}/executions/{execution_id}")
+    assert status == 404  # Sequence lags a moment behind its own answer
+    clock.advance(1)
     _, running = await call(client, f"GET /rules/{payday}/executions/{execution_id}")
     assert running["data"]["status"] == "IN_PROGRESS"
     assert running["data"]["transfersPending"] == 3
-    clock.advance(2)
+    clock.advance(4)
     _, done = await call(client, f"GET /rules/{payday}/executions/{execution_id}")
     assert done["data"]["status"] == "EXECUTED"
     assert done["data"]["triggerDetails"] == {"type": "SEQUENCE_API", "amountInCents": None}
@@ -474,7 +501,7 @@ async def test_live_trigger_without_funds_fails(client: Client, clock: FakeClock
     card_rule = (await rules(client))["Pay the Sapphire card"]["id"]
     _, body = await call(client, f"POST /rules/{card_rule}/trigger", key=TRIGGER, json={})
     execution_id = body["data"]["executionId"]
-    clock.advance(3)
+    clock.advance(5)
     _, done = await call(client, f"GET /rules/{card_rule}/executions/{execution_id}")
     assert done["data"]["status"] == "FAILED"
     assert done["data"]["errorMessage"] == "Insufficient funds in source account."
@@ -506,21 +533,41 @@ async def test_simulated_trigger_moves_nothing(client: Client, simulator: Simula
     assert body["data"]["executionId"] not in {item["id"] for item in live["data"]["items"]}
 
 
-async def test_trigger_idempotency(client: Client) -> None:
+async def test_trigger_idempotency(client: Client, clock: FakeClock) -> None:
     payday = (await rules(client))["Payday split"]["id"]
     key = {"idempotency-key": "run-2026-11-21"}
     first = await call(
         client, f"POST /rules/{payday}/trigger", key=TRIGGER, json={"simulation": True}, headers=key
     )
+    assert first == (202, first[1])
+    status, body = await call(
+        client, f"POST /rules/{payday}/trigger", key=TRIGGER, json={"simulation": True}, headers=key
+    )
+    assert (status, body["error"]["code"]) == (409, "RULE_EXECUTION_IN_PROGRESS")
+    clock.advance(1)
     again = await call(
         client, f"POST /rules/{payday}/trigger", key=TRIGGER, json={"simulation": True}, headers=key
     )
-    assert first == (202, first[1])
-    assert again[1]["data"] == first[1]["data"]
+    assert again == (202, {"data": first[1]["data"], "requestId": again[1]["requestId"]})
+    clock.advance(24 * 3600 - 2)
+    assert (
+        await call(
+            client,
+            f"POST /rules/{payday}/trigger",
+            key=TRIGGER,
+            json={"simulation": True},
+            headers=key,
+        )
+    )[1]["data"] == first[1]["data"]
     status, body = await call(
         client, f"POST /rules/{payday}/trigger", key=TRIGGER, json={}, headers=key
     )
     assert (status, body["error"]["code"]) == (400, "IDEMPOTENCY_KEY_MISMATCH")
+    clock.advance(2)  # a day after the first: forgotten, so a new run
+    _, fresh = await call(
+        client, f"POST /rules/{payday}/trigger", key=TRIGGER, json={}, headers=key
+    )
+    assert fresh["data"] != first[1]["data"]
 
 
 @pytest.mark.parametrize(
@@ -593,18 +640,46 @@ async def test_control_api_keys(client: Client) -> None:
     status, body = await control(
         client, "POST", "/api_keys", {"key": "sk_test_new_key", "permissions": ["READ_RULES"]}
     )
-    assert (status, body) == (200, {"permissions": ["READ_RULES"]})
+    assert (status, body) == (200, {"permissions": ["READ_RULES"], "transfer_pairs": None})
     assert (await call(client, "GET /rules", key="sk_test_new_key"))[0] == 200
     assert (await call(client, "GET /accounts", key="sk_test_new_key"))[0] == 403
     assert (
         await control(client, "POST", "/api_keys", {"key": "sk_test_new_key", "revoked": True})
     )[1] == {"revoked": True}
     assert (await call(client, "GET /rules", key="sk_test_new_key"))[0] == 401
+    status, body = await control(
+        client,
+        "POST",
+        "/api_keys",
+        {
+            "key": "sk_test_mover",
+            "permissions": ["MANUAL_TRANSFER"],
+            "transfer_pairs": [
+                {"source": GROCERIES, "target": pid(RENT), "max_amount_cents": 2500},
+                {"source": RENT, "target": GROCERIES},
+            ],
+        },
+    )
+    assert (status, body["transfer_pairs"]) == (
+        200,
+        [
+            {"source": pid(GROCERIES), "target": pid(RENT), "max_amount_cents": 2500},
+            {"source": pid(RENT), "target": pid(GROCERIES), "max_amount_cents": None},
+        ],
+    )
     for bad in (
         {"key": " x"},
         {"key": "k", "permissions": ["FLY"]},
         {"key": "k", "permissions": "READ_RULES"},
         {"key": "k", "other": 1},
+        {"key": "k", "permissions": [], "transfer_pairs": "all"},
+        {"key": "k", "permissions": [], "transfer_pairs": [{"source": GROCERIES}]},
+        {"key": "k", "permissions": [], "transfer_pairs": [{"source": "a", "to": "b"}]},
+        {
+            "key": "k",
+            "permissions": [],
+            "transfer_pairs": [{"source": "a", "target": "b", "max_amount_cents": 99}],
+        },
     ):
         assert (await control(client, "POST", "/api_keys", bad))[0] == 400
 
@@ -667,11 +742,21 @@ async def test_state_and_reset(client: Client, simulator: Simulator) -> None:
     _, state = await control(client, "GET", "/state")
     platform = state["platform"]
     assert platform["api_keys"] == [
-        {"permissions": ["READ_ACCOUNTS"]},
-        {"permissions": sorted(READ_PERMISSIONS | {Permission.TRIGGER_RULES})},
+        {"permissions": ["READ_ACCOUNTS"], "transfer_pairs": None},
+        {
+            "permissions": sorted(READ_PERMISSIONS | {Permission.TRIGGER_RULES}),
+            "transfer_pairs": None,
+        },
     ]
     assert platform["transfers"] == len(simulator.platform.transfers)
     assert platform["transfers_in_progress"] == 5
+    assert platform["transfers_awaiting_approval"] == 1
+    assert platform["timing"] == {
+        "in_flight_seconds": 1.0,
+        "hidden_seconds": 1.0,
+        "processing_seconds": 2.0,
+        "settle_seconds": 5.0,
+    }
     assert state["requests"] == {"GET /platform/v1/accounts": 1}
     _, state = await control(client, "POST", "/reset")
     assert len(state["platform"]["api_keys"]) == 3
@@ -679,14 +764,40 @@ async def test_state_and_reset(client: Client, simulator: Simulator) -> None:
 
 
 def test_api_key_specs() -> None:
-    assert parse_api_key("sk_a") == ("sk_a", READ_PERMISSIONS)
-    assert parse_api_key("sk_a:") == ("sk_a", frozenset())
+    assert parse_api_key("sk_a") == ("sk_a", DEV_PERMISSIONS, DEV_TRANSFER_PAIRS)
+    assert parse_api_key("sk_a:") == ("sk_a", frozenset(), None)
     assert parse_api_key("sk_a:read_accounts, TRIGGER_RULES") == (
         "sk_a",
         frozenset({Permission.READ_ACCOUNTS, Permission.TRIGGER_RULES}),
+        None,
     )
-    for bad in ("", ":READ_RULES", "sk a", "sk_a:FLY"):
-        with pytest.raises(ValueError, match=r"API key|permission"):
+    assert parse_api_key("sk_a:MANUAL_TRANSFER") == (
+        "sk_a",
+        frozenset({Permission.MANUAL_TRANSFER}),
+        None,
+    )
+    assert parse_api_key(
+        f"sk_a:READ_ACCOUNTS,MANUAL_TRANSFER=4410023>4410024@50000+{pid(GROCERIES)} > {pid(RENT)}"
+    ) == (
+        "sk_a",
+        frozenset({Permission.READ_ACCOUNTS, Permission.MANUAL_TRANSFER}),
+        (
+            TransferPair(pid("4410023"), pid("4410024"), 50000),
+            TransferPair(pid(GROCERIES), pid(RENT), None),
+        ),
+    )
+    for bad in (
+        "",
+        ":READ_RULES",
+        "sk a",
+        "sk_a:FLY",
+        "sk_a:READ_RULES=x>y",
+        "sk_a:MANUAL_TRANSFER=x",
+        "sk_a:MANUAL_TRANSFER=x>",
+        "sk_a:MANUAL_TRANSFER=x>y@99",
+        "sk_a:MANUAL_TRANSFER=x>y@ten",
+    ):
+        with pytest.raises(ValueError, match=r"API key|permission|pair|MANUAL_TRANSFER"):
             parse_api_key(bad)
 
 
@@ -701,7 +812,8 @@ def test_limits_and_keys_are_checked() -> None:
 
 def test_cli_platform_options(capsys: pytest.CaptureFixture[str]) -> None:
     args = parse_args([])
-    assert args.api_key == {DEFAULT_API_KEY: READ_PERMISSIONS}
+    assert args.api_key == {DEFAULT_API_KEY: DEV_PERMISSIONS}
+    assert args.transfer_pairs == {DEFAULT_API_KEY: DEV_TRANSFER_PAIRS}
     assert args.platform_rate_limit == 100
     args = parse_args(
         [
@@ -713,7 +825,8 @@ def test_cli_platform_options(capsys: pytest.CaptureFixture[str]) -> None:
             "5",
         ]
     )
-    assert args.api_key == {"sk_test_a": {Permission.READ_ACCOUNTS}, "sk_test_b": READ_PERMISSIONS}
+    assert args.api_key == {"sk_test_a": {Permission.READ_ACCOUNTS}, "sk_test_b": DEV_PERMISSIONS}
+    assert args.transfer_pairs == {"sk_test_a": None, "sk_test_b": DEV_TRANSFER_PAIRS}
     assert args.platform_rate_limit == 5
     for bad in (["--api-key", "sk_a:FLY"], ["--platform-rate-limit", "0"]):
         with pytest.raises(SystemExit):

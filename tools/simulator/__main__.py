@@ -1,11 +1,12 @@
 """Run the Sequence simulator: ``python -m tools.simulator [options]``.
 
-Serves Sequence's Remote API (``POST /accounts``), its Platform API (``/platform/v1``) and the
-control API (``/_simulator/``) on loopback, for two beneficiaries: a household (the ``--token``
-tokens and every API key) and a small business (the ``--business-token`` tokens). Once it
-accepts connections it prints exactly one line to stdout, ``Sequence simulator listening on
-http://HOST:PORT (scenario: NAME)``, which other tools wait for. Requests are logged to stderr
-as method, path and status only; tokens and keys never appear.
+Serves Sequence's Remote API (``POST /accounts`` and rule triggers), its Platform API
+(``/platform/v1``) and the control API (``/_simulator/``) on loopback, for two beneficiaries:
+a household (the ``--token`` tokens and every API key) and a small business (the
+``--business-token`` tokens). Once it accepts connections it prints exactly one line to
+stdout, ``Sequence simulator listening on http://HOST:PORT (scenario: NAME)``, which other
+tools wait for. Requests are logged to stderr as method, path and status only; tokens, keys
+and rule secrets never appear.
 """
 
 import argparse
@@ -20,7 +21,7 @@ import sys
 from aiohttp import web
 
 from .app import DEFAULT_BUSINESS_TOKEN, DEFAULT_TOKEN, build_app
-from .platform_records import DEFAULT_API_KEY, RATE_LIMIT_PER_MINUTE, parse_api_key
+from .platform_records import DEFAULT_API_KEY, RATE_LIMIT_PER_MINUTE, KeySpec, parse_api_key
 from .runtime import Simulator
 from .scenarios import DEFAULT_RETRY_AFTER, DEFAULT_SLOW_SECONDS, SCENARIO_NAMES, Settings
 from .state import Bank
@@ -59,12 +60,11 @@ def _non_negative_float(value: str) -> float:
     return number
 
 
-def _api_key(value: str) -> tuple[str, frozenset[str]]:
+def _api_key(value: str) -> KeySpec:
     try:
-        key, permissions = parse_api_key(value)
+        return parse_api_key(value)
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
-    return key, frozenset(permissions)
 
 
 def _positive_int(value: str) -> int:
@@ -81,8 +81,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         prog="python -m tools.simulator",
         description="A local stand-in for Sequence's Remote API (POST /accounts) and Platform "
         "API (/platform/v1) for two beneficiaries (a household; a small business, which only "
-        "--business-token tokens see), with a control API under /_simulator/ (state, scenario, "
-        "accounts, api_keys, transfers, rules, reset).",
+        "--business-token tokens see), rule triggers with a rule's API secret, and a control API "
+        "under /_simulator/ (state, scenario, accounts, api_keys, transfers, rules, timing, "
+        "external_transactions, remote_rules, reset).",
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (loopback)")
     parser.add_argument(
@@ -113,8 +114,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         type=_api_key,
         metavar="KEY[:PERMISSIONS]",
         help="a valid Platform API key, optionally with comma-separated permissions (e.g. "
-        "sk_test_ro_key:READ_ACCOUNTS,READ_TRANSFERS; 'KEY:' for none; default: every read "
-        f"permission); repeat for several (default {DEFAULT_API_KEY!r})",
+        "sk_test_ro_key:READ_ACCOUNTS,READ_TRANSFERS; 'KEY:' for none; default: the "
+        "development key's: every read, TRIGGER_RULES and MANUAL_TRANSFER with its pairs); "
+        "MANUAL_TRANSFER alone allows any pair, MANUAL_TRANSFER=SOURCE>TARGET[@MAX_CENTS]"
+        "[+SOURCE>TARGET...] only those (accounts by either API's id); repeat for several "
+        f"(default {DEFAULT_API_KEY!r})",
     )
     parser.add_argument(
         "--platform-rate-limit",
@@ -162,7 +166,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error(f"--accounts is at most {MAX_EXTRA_ACCOUNTS}")
     args.token = args.token or [DEFAULT_TOKEN]
     args.business_token = args.business_token or [DEFAULT_BUSINESS_TOKEN]
-    args.api_key = dict(args.api_key or [parse_api_key(DEFAULT_API_KEY)])
+    specs = args.api_key or [parse_api_key(DEFAULT_API_KEY)]
+    args.api_key = {key: permissions for key, permissions, _pairs in specs}
+    args.transfer_pairs = {key: pairs for key, _permissions, pairs in specs}
     if any(not token or token != token.strip() for token in args.token + args.business_token):
         parser.error("--token and --business-token must be non-empty, without surrounding blanks")
     if set(args.token) & set(args.business_token):
@@ -198,6 +204,7 @@ async def serve(args: argparse.Namespace, *, stop: asyncio.Event | None = None) 
         bank,
         Settings(args.retry_after, args.slow_seconds),
         api_keys=args.api_key,
+        transfer_pairs=args.transfer_pairs,
         rate_limit=args.platform_rate_limit,
     )
     applied = simulator.scenarios.activate(args.scenario)

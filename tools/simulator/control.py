@@ -6,6 +6,10 @@
   (to the household's accounts; ``"beneficiary": "business"`` adds to the business's)
 - ``PATCH  /_simulator/accounts/{id}``  ``{"name"?, "balance_cents"?, "error"?, "drift_cents"?}``
 - ``DELETE /_simulator/accounts/{id}``   (an id of either beneficiary)
+- ``POST   /_simulator/remote_rules``   add a Remote API rule ``{"name", "secret", "source",
+  "destination", "amount_cents", "id"?, "beneficiary"?}`` (201; its id and trigger paths)
+- ``PATCH  /_simulator/remote_rules/{id}`` ``{"name"?, "secret"?}`` (a new secret: the old one
+  is refused from now on)
 - ``POST   /_simulator/reset``          as if freshly started (scenario ``ok``)
 
 The Platform API's keys, transfers and rules have their own routes (``platform_control``).
@@ -15,12 +19,15 @@ Errors are ``{"error": TEXT}`` with 400 or 404. Tokens are never shown.
 """
 
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 import functools
 import json
 
 from aiohttp import web
 
 from .params import InvalidParamsError, Params, integer, reject_unknown, text
+from .platform_records import MINIMUM_TRANSFER_CENTS, SimAction
+from .remote_rules import SimRemoteRule
 from .runtime import HOUSEHOLD, SIMULATOR, Simulator
 from .scenarios import SCENARIOS
 from .state import (
@@ -57,6 +64,10 @@ ADD_PARAMS = frozenset(
     }
 )
 PATCH_PARAMS = frozenset({"name", "balance_cents", "error", "drift_cents"})
+REMOTE_RULE_PARAMS = frozenset(
+    {"id", "name", "secret", "source", "destination", "amount_cents", "beneficiary"}
+)
+REMOTE_RULE_PATCH_PARAMS = frozenset({"name", "secret"})
 
 
 def problem(status: int, message: str) -> web.Response:
@@ -132,6 +143,7 @@ def state_json(simulator: Simulator) -> dict[str, object]:
             simulator.business.describe(account) for account in simulator.business.accounts()
         ],
         "platform": simulator.platform.describe(),
+        "remote_rules": simulator.remote_rules.describe(),
     }
 
 
@@ -242,6 +254,61 @@ async def delete_account(request: web.Request) -> web.Response:
     return web.json_response({"removed": account.id})
 
 
+def _secret(params: Params) -> str | None:
+    secret = text(params, "secret")
+    if secret is not None and (secret != secret.strip() or " " in secret):
+        msg = "secret must be a non-empty string without blanks"
+        raise InvalidParamsError(msg)
+    return secret
+
+
+@answers_problems
+async def post_remote_rule(request: web.Request) -> web.Response:
+    """``POST /_simulator/remote_rules``: a rule with a Remote API trigger (fixed amount)."""
+    simulator = request.config_dict[SIMULATOR]
+    params = await read_body(request)
+    reject_unknown(params, REMOTE_RULE_PARAMS, "adding a Remote API rule")
+    bank = _beneficiary(simulator, params)
+    name, secret = text(params, "name"), _secret(params)
+    source, destination = text(params, "source"), text(params, "destination")
+    amount = integer(params, "amount_cents", minimum=MINIMUM_TRANSFER_CENTS)
+    if name is None or secret is None or source is None or destination is None or amount is None:
+        msg = "name, secret, source, destination and amount_cents are required"
+        raise InvalidParamsError(msg)
+    bank.get(source)  # UnknownAccountError -> 404: accounts of the rule's beneficiary
+    bank.get(destination)
+    rules = simulator.remote_rules
+    rule_id = text(params, "id") or f"ru_{30001 + len(rules.rules)}"
+    if rule_id in rules.rules or "/" in rule_id:
+        msg = "id must be new and one path segment"
+        raise InvalidParamsError(msg)
+    rule = SimRemoteRule(
+        id=rule_id,
+        name=name,
+        beneficiary=text(params, "beneficiary") or HOUSEHOLD,
+        secret=secret,
+        actions=(
+            SimAction(kind="FIXED", source=source, destination=destination, amount_cents=amount),
+        ),
+    )
+    rules.rules[rule.id] = rule
+    return web.json_response({"id": rule.id, "trigger_paths": rule.trigger_paths()}, status=201)
+
+
+@answers_problems
+async def patch_remote_rule(request: web.Request) -> web.Response:
+    """``PATCH /_simulator/remote_rules/{id}``: rename it, or give it a new secret."""
+    rules = request.config_dict[SIMULATOR].remote_rules
+    rule = rules.rules.get(request.match_info["id"])
+    if rule is None:
+        return problem(404, "no Remote API rule with that id")
+    params = await read_body(request)
+    reject_unknown(params, REMOTE_RULE_PATCH_PARAMS, "changing a Remote API rule")
+    name, secret = text(params, "name"), _secret(params)
+    rules.rules[rule.id] = replace(rule, name=name or rule.name, secret=secret or rule.secret)
+    return web.json_response({"id": rule.id, "name": rules.rules[rule.id].name})
+
+
 async def post_reset(request: web.Request) -> web.Response:
     """``POST /_simulator/reset``."""
     simulator = request.config_dict[SIMULATOR]
@@ -257,4 +324,6 @@ def setup(app: web.Application) -> None:
     router.add_post(f"{PREFIX}/accounts", post_account)
     router.add_patch(f"{PREFIX}/accounts/{{id}}", patch_account)
     router.add_delete(f"{PREFIX}/accounts/{{id}}", delete_account)
+    router.add_post(f"{PREFIX}/remote_rules", post_remote_rule)
+    router.add_patch(f"{PREFIX}/remote_rules/{{id}}", patch_remote_rule)
     router.add_post(f"{PREFIX}/reset", post_reset)

@@ -14,13 +14,20 @@ from datetime import datetime
 import functools
 import hmac
 import json
+import re
 import uuid
 
 from aiohttp import hdrs, web
 
 from . import platform_wire as wire
-from .platform_records import Permission, SimTransfer
-from .platform_state import IdempotencyMismatchError, PlatformState, RuleNotTriggerableError
+from .idempotency import IdempotencyMismatchError, InFlightError, fingerprint, valid_key
+from .platform_records import MINIMUM_TRANSFER_CENTS, Permission, SimTransfer
+from .platform_state import (
+    PlatformState,
+    RuleNotTriggerableError,
+    TransferRefusedError,
+    TransferRequest,
+)
 from .remote_api import BAD_GATEWAY_PAGE
 from .runtime import SIMULATOR
 from .scenarios import Fault, Settings
@@ -29,10 +36,8 @@ from .state import AccountKind, SimAccount, platform_id_of
 PREFIX = "/platform/v1"
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
-IDEMPOTENCY_KEY_MAX = 36
-_IDEMPOTENCY_CHARACTERS = frozenset(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:/|-"
-)
+DESCRIPTION = re.compile(r"[a-zA-Z0-9 ]{0,10}")
+"""A transfer's ``description``: an ACH label, at most 10 letters, digits and spaces."""
 TRANSFER_STATUSES = (
     "PENDING_APPROVAL",
     "PROCESSING",
@@ -52,6 +57,8 @@ ORIGINS = (
     "USER",
     "EXTERNAL_PULL",
 )
+EXTERNAL_DIRECTIONS = ("MONEY_IN", "MONEY_OUT")
+EXTERNAL_STATUSES = ("PENDING", "COMPLETE")
 EXECUTION_MODES = ("ALL", "LIVE", "SIMULATION")
 EXECUTION_STATUSES = ("EXECUTED", "PARTIAL", "IN_PROGRESS", "FAILED")
 TRIGGER_TYPES = ("MANUAL", "SEQUENCE_API", "SCHEDULED", "ON_FUNDS_TRANSFERRED", "REMOTE_API")
@@ -314,6 +321,12 @@ def _transfer_page(request: web.Request, matches: Callable[[SimTransfer], bool])
 @requires(Permission.READ_TRANSFERS)
 async def list_transfers(request: web.Request) -> web.Response:
     """``GET /transfers?accountIds=...``: transfers touching any of the accounts, newest first."""
+    wanted = set(_account_ids(request))
+    return _transfer_page(request, lambda item: bool(wanted.intersection(_ends(item))))
+
+
+def _account_ids(request: web.Request) -> list[str]:
+    """``accountIds`` (or ``accountIds[]``): required, UUIDs."""
     ids = request.query.getall("accountIds", []) + request.query.getall("accountIds[]", [])
     if not ids:
         msg = "accountIds is required"
@@ -324,8 +337,7 @@ async def list_transfers(request: web.Request) -> web.Response:
         except ValueError:
             msg = "accountIds must be UUIDs"
             raise BadParameterError(msg) from None
-    wanted = set(ids)
-    return _transfer_page(request, lambda item: bool(wanted.intersection(_ends(item))))
+    return ids
 
 
 @requires(Permission.READ_TRANSFERS)
@@ -348,7 +360,7 @@ async def get_transfer(request: web.Request) -> web.Response:
     """``GET /transfers/{id}``."""
     platform = _state(request)
     item = platform.transfers.get(request.match_info["id"])
-    if item is None:
+    if item is None or not platform.visible(item):
         return _not_found("TRANSFER_NOT_FOUND", "Transfer")
     return ok(wire.transfer(platform, item))
 
@@ -374,7 +386,7 @@ async def get_rule(request: web.Request) -> web.Response:
     """``GET /rules/{id}``; a rule this API version cannot express is 403 ``INVALID_RULE``."""
     platform = _state(request)
     rule = platform.rules.get(request.match_info["id"])
-    if rule is None:
+    if rule is None or rule.deleted_at is not None:
         return _not_found("RULE_NOT_FOUND", "Rule")
     if not rule.supported:
         return problem(403, "INVALID_RULE", "This rule cannot be represented by the API")
@@ -385,14 +397,14 @@ def _idempotency_key(request: web.Request) -> str | None:
     key = request.headers.get("idempotency-key")
     if key is None:
         return None
-    if not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX or not set(key) <= _IDEMPOTENCY_CHARACTERS:
+    if not valid_key(key):
         msg = "idempotency-key must be 1 to 36 of A-Z a-z 0-9 . _ : / | -"
         raise BadParameterError(msg)
     return key
 
 
-async def _trigger_body(request: web.Request) -> tuple[int | None, bool, str]:
-    """``executeAmount``, ``simulation`` and a fingerprint of the body."""
+async def _json_object(request: web.Request) -> dict[str, object]:
+    """The request's body, a JSON object (an empty body is ``{}``)."""
     try:
         body = json.loads(await request.read() or b"{}")
     except ValueError:
@@ -400,6 +412,12 @@ async def _trigger_body(request: web.Request) -> tuple[int | None, bool, str]:
     if not isinstance(body, dict):
         msg = "the body must be a JSON object"
         raise BadParameterError(msg)
+    return body
+
+
+async def _trigger_body(request: web.Request) -> tuple[int | None, bool, str]:
+    """``executeAmount``, ``simulation`` and a fingerprint of the body."""
+    body = await _json_object(request)
     amount = body.get("executeAmount")
     if amount is not None and (
         isinstance(amount, bool) or not isinstance(amount, int) or amount < 0
@@ -410,7 +428,7 @@ async def _trigger_body(request: web.Request) -> tuple[int | None, bool, str]:
     if not isinstance(simulation, bool):
         msg = "simulation must be a boolean"
         raise BadParameterError(msg)
-    return amount, simulation, json.dumps(body, sort_keys=True)
+    return amount, simulation, fingerprint(body)
 
 
 @requires(Permission.TRIGGER_RULES)
@@ -436,13 +454,23 @@ async def trigger_rule(request: web.Request) -> web.Response:
             message = "This rule cannot be triggered using the API"
         return problem(403, err.code, message)
     except IdempotencyMismatchError:
+        return _mismatch()
+    except InFlightError:
         return problem(
-            400,
-            "IDEMPOTENCY_KEY_MISMATCH",
-            "Idempotency-Key was already used with a different request body. "
-            "Use a fresh key for new operations.",
+            409,
+            "RULE_EXECUTION_IN_PROGRESS",
+            "A rule execution with the same idempotency key is already in progress. Retry shortly.",
         )
     return ok({"executionId": execution.id}, status=202)
+
+
+def _mismatch() -> web.Response:
+    return problem(
+        400,
+        "IDEMPOTENCY_KEY_MISMATCH",
+        "Idempotency-Key was already used with a different request body. "
+        "Use a fresh key for new operations.",
+    )
 
 
 @requires(Permission.READ_RULES)
@@ -474,9 +502,92 @@ async def get_execution(request: web.Request) -> web.Response:
     """``GET /rules/{ruleId}/executions/{id}``."""
     platform = _state(request)
     item = platform.executions.get(request.match_info["id"])
-    if item is None or item.rule_id != request.match_info["ruleId"]:
+    if item is None or item.rule_id != request.match_info["ruleId"] or not platform.visible(item):
         return _not_found("RULE_EXECUTION_NOT_FOUND", "Rule execution")
     return ok(wire.execution(platform, item))
+
+
+# --- Moving money and the linked accounts' lines -----------------------------------------------
+
+
+def _transfer_request(body: dict[str, object]) -> TransferRequest:
+    """A ``CreateTransferRequest``, or 400 ``INVALID_PARAMETERS`` saying what is wrong."""
+    source, destination = body.get("sourceAccountId"), body.get("destinationAccountId")
+    amount, description = body.get("amountInCents"), body.get("description")
+    simulation = body.get("simulation", False)
+    problem_text = None
+    if not isinstance(source, str) or not isinstance(destination, str):
+        problem_text = "sourceAccountId and destinationAccountId are required strings"
+    elif isinstance(amount, bool) or not isinstance(amount, int):
+        problem_text = "amountInCents must be an integer"
+    elif amount < MINIMUM_TRANSFER_CENTS:
+        problem_text = f"amountInCents must be at least {MINIMUM_TRANSFER_CENTS} ($1.00)"
+    elif description is not None and (
+        not isinstance(description, str) or not DESCRIPTION.fullmatch(description)
+    ):
+        problem_text = "description is at most 10 letters, digits and spaces"
+    elif not isinstance(simulation, bool):
+        problem_text = "simulation must be a boolean"
+    else:
+        return TransferRequest(
+            source=source,
+            destination=destination,
+            amount_cents=amount,
+            description=description,
+            simulation=simulation,
+        )
+    raise BadParameterError(problem_text)
+
+
+@requires(Permission.MANUAL_TRANSFER)
+async def create_transfer(request: web.Request) -> web.Response:
+    """``POST /transfers``: 201 with the transfer, live or simulated."""
+    platform = _state(request)
+    idempotency_key = _idempotency_key(request)
+    body = await _json_object(request)
+    transfer_request = _transfer_request(body)
+    try:
+        transfer = platform.create_transfer(
+            presented_key(request) or "",
+            transfer_request,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint(body),
+        )
+    except TransferRefusedError as err:
+        return problem(err.status, err.code, err.message)
+    except IdempotencyMismatchError:
+        return _mismatch()
+    except InFlightError:
+        return problem(
+            409,
+            "TRANSFER_IN_PROGRESS",
+            "A transfer with the same idempotency key is already in progress. Retry shortly.",
+        )
+    return ok(wire.transfer(platform, transfer), status=201)
+
+
+@requires(Permission.READ_TRANSFERS)
+async def list_external_transactions(request: web.Request) -> web.Response:
+    """``GET /external-transactions?accountIds=...``: the accounts' lines, newest first."""
+    platform = _state(request)
+    wanted = set(_account_ids(request))
+    direction = _choice(request, "direction", EXTERNAL_DIRECTIONS)
+    status = _choice(request, "status", EXTERNAL_STATUSES)
+    since, until = _moment(request, "from"), _moment(request, "to")
+    chosen = sorted(
+        (
+            item
+            for item in platform.external.values()
+            if platform_id_of(item.account) in wanted
+            and (direction is None or item.direction == direction)
+            and (status is None or item.status == status)
+            and (since is None or item.date >= since)
+            and (until is None or item.date <= until)
+        ),
+        key=lambda item: (item.date, item.id),
+        reverse=True,
+    )
+    return ok(_page(request, [wire.external_transaction(item) for item in chosen]))
 
 
 def setup(app: web.Application) -> None:
@@ -487,7 +598,9 @@ def setup(app: web.Application) -> None:
     router.add_get("/accounts/{id}", get_account)
     router.add_get("/accounts/{accountId}/transfers", list_account_transfers)
     router.add_get("/transfers", list_transfers)
+    router.add_post("/transfers", create_transfer)
     router.add_get("/transfers/{id}", get_transfer)
+    router.add_get("/external-transactions", list_external_transactions)
     router.add_get("/rules", list_rules)
     router.add_get("/rules/{id}", get_rule)
     router.add_post("/rules/{id}/trigger", trigger_rule)

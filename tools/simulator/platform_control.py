@@ -1,25 +1,52 @@
 """Control routes for the Platform API's state (under ``/_simulator/``, snake_case, cents).
 
-- ``POST  /_simulator/api_keys``        ``{"key", "permissions": [...]}`` adds or changes a key;
-  ``{"key", "revoked": true}`` removes it. The answer never repeats the key.
+- ``POST  /_simulator/api_keys``        ``{"key", "permissions": [...], "transfer_pairs"?:
+  [{"source", "target", "max_amount_cents"?}]}`` adds or changes a key (no ``transfer_pairs``:
+  ``MANUAL_TRANSFER`` allows any pair); ``{"key", "revoked": true}`` removes it. The answer
+  never repeats the key.
 - ``POST  /_simulator/transfers``       ``{"amount_cents", "direction"?, "origin"?, "source"?,
   "destination"?, "status"?, "external_party"?}`` records a transfer now (201, its UUID);
   accounts by Remote API id (default: a paycheck into the Income Source).
-- ``PATCH /_simulator/transfers/{id}``  ``{"status", "error_code"?}`` changes its status now.
-- ``PATCH /_simulator/rules/{id}``      ``{"enabled": bool}``.
+- ``PATCH /_simulator/transfers/{id}``  ``{"status", "error_code"?}`` changes its status now (a
+  live transfer that moved money and fails before it completed gives it back).
+- ``PATCH /_simulator/rules/{id}``      ``{"enabled"?, "supported"?, "deleted"?}`` (booleans).
+- ``POST  /_simulator/timing``          ``{"in_flight_seconds"?, "hidden_seconds"?,
+  "processing_seconds"?, "settle_seconds"?}``: how money requests unfold from now on.
+- ``POST  /_simulator/external_transactions`` ``{"account", "amount_cents", "direction"?,
+  "status"?, "description"?}``: a line on a linked account now (201, its UUID).
 """
+
+from dataclasses import asdict
 
 from aiohttp import web
 
 from .control import answers_problems, problem, read_body
-from .params import InvalidParamsError, Params, integer, reject_unknown, text
-from .platform_api import DIRECTIONS, ORIGINS, TRANSFER_STATUSES
-from .platform_records import Permission, SimTransfer
+from .params import InvalidParamsError, Params, integer, reject_unknown, seconds, text
+from .platform_api import (
+    DIRECTIONS,
+    EXTERNAL_DIRECTIONS,
+    EXTERNAL_STATUSES,
+    ORIGINS,
+    TRANSFER_STATUSES,
+)
+from .platform_records import (
+    MINIMUM_TRANSFER_CENTS,
+    Permission,
+    SimExternalTransaction,
+    SimTransfer,
+    TransferPair,
+)
 from .runtime import SIMULATOR
 from .state import AccountKind
 
 PREFIX = "/_simulator"
-KEY_PARAMS = frozenset({"key", "permissions", "revoked"})
+KEY_PARAMS = frozenset({"key", "permissions", "revoked", "transfer_pairs"})
+PAIR_PARAMS = frozenset({"source", "target", "max_amount_cents"})
+RULE_PARAMS = frozenset({"enabled", "supported", "deleted"})
+TIMING_PARAMS = frozenset(
+    {"in_flight_seconds", "hidden_seconds", "processing_seconds", "settle_seconds"}
+)
+EXTERNAL_PARAMS = frozenset({"account", "amount_cents", "direction", "status", "description"})
 TRANSFER_PARAMS = frozenset(
     {"amount_cents", "direction", "origin", "source", "destination", "status", "external_party"}
 )
@@ -60,8 +87,34 @@ async def post_api_key(request: web.Request) -> web.Response:
         revoked = platform.api_keys.pop(key, None) is not None
         return web.json_response({"revoked": revoked})
     permissions = _permissions(params)
+    pairs = _pairs(params.get("transfer_pairs"))
     platform.api_keys[key] = permissions
-    return web.json_response({"permissions": sorted(permissions)})
+    platform.transfer_pairs[key] = pairs
+    return web.json_response(
+        {
+            "permissions": sorted(permissions),
+            "transfer_pairs": None if pairs is None else [pair.describe() for pair in pairs],
+        }
+    )
+
+
+def _pairs(raw: object) -> tuple[TransferPair, ...] | None:
+    """``MANUAL_TRANSFER`` pairs (accounts by either API's id); None allows any pair."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        msg = "transfer_pairs must be a list of {source, target, max_amount_cents?}"
+        raise InvalidParamsError(msg)
+    pairs = []
+    for item in raw:
+        reject_unknown(item, PAIR_PARAMS, "a transfer pair")
+        source, target = text(item, "source"), text(item, "target")
+        if source is None or target is None:
+            msg = "a transfer pair needs a source and a target"
+            raise InvalidParamsError(msg)
+        cap = integer(item, "max_amount_cents", minimum=MINIMUM_TRANSFER_CENTS)
+        pairs.append(TransferPair.of(source, target, cap))
+    return tuple(pairs)
 
 
 def _account(request: web.Request, params: Params, key: str, default: str | None) -> str | None:
@@ -126,19 +179,79 @@ async def patch_transfer(request: web.Request) -> web.Response:
 
 @answers_problems
 async def patch_rule(request: web.Request) -> web.Response:
-    """Enable or disable a rule."""
+    """Enable or disable a rule, make it unsupported, delete it (or undo any of it)."""
     platform = request.config_dict[SIMULATOR].platform
     rule_id = request.match_info["id"]
     if rule_id not in platform.rules:
         return problem(404, "no rule with that id")
     params = await read_body(request)
-    reject_unknown(params, frozenset({"enabled"}), "changing a rule")
-    enabled = params.get("enabled")
-    if not isinstance(enabled, bool):
-        msg = "enabled must be true or false"
+    reject_unknown(params, RULE_PARAMS, "changing a rule")
+    changes = {name: params.get(name) for name in RULE_PARAMS if name in params}
+    if not changes or not all(isinstance(value, bool) for value in changes.values()):
+        msg = f"give some of {', '.join(sorted(RULE_PARAMS))}, each true or false"
         raise InvalidParamsError(msg)
-    platform.set_rule_enabled(rule_id, enabled=enabled)
-    return web.json_response({"id": rule_id, "enabled": enabled})
+    rule = platform.set_rule(
+        rule_id,
+        enabled=_flag(changes, "enabled"),
+        supported=_flag(changes, "supported"),
+        deleted=_flag(changes, "deleted"),
+    )
+    return web.json_response(
+        {
+            "id": rule_id,
+            "enabled": rule.enabled,
+            "supported": rule.supported,
+            "deleted": rule.deleted_at is not None,
+        }
+    )
+
+
+def _flag(changes: dict[str, object], name: str) -> bool | None:
+    value = changes.get(name)
+    return value if isinstance(value, bool) else None
+
+
+@answers_problems
+async def post_timing(request: web.Request) -> web.Response:
+    """Change how money requests unfold (in seconds of the simulator's clock)."""
+    timing = request.config_dict[SIMULATOR].platform.timing
+    params = await read_body(request)
+    reject_unknown(params, TIMING_PARAMS, "changing the timing")
+    changes = {name: seconds(params, name) for name in TIMING_PARAMS}
+    for name, value in changes.items():
+        if value is not None:
+            setattr(timing, name, value)
+    return web.json_response(asdict(timing))
+
+
+@answers_problems
+async def post_external_transaction(request: web.Request) -> web.Response:
+    """Add a line to a linked account now (e.g. a purchase on the card)."""
+    simulator = request.config_dict[SIMULATOR]
+    params = await read_body(request)
+    reject_unknown(params, EXTERNAL_PARAMS, "adding an external transaction")
+    account_id = text(params, "account")
+    amount = integer(params, "amount_cents", minimum=1)
+    if account_id is None or amount is None:
+        msg = "account and amount_cents are required"
+        raise InvalidParamsError(msg)
+    account = simulator.bank.get(account_id)  # UnknownAccountError -> 404
+    if account.kind is not AccountKind.EXTERNAL_ACCOUNT:
+        msg = "account must be a linked external account"
+        raise InvalidParamsError(msg)
+    platform = simulator.platform
+    item = platform.add_external(
+        SimExternalTransaction(
+            id=platform.next_id("external"),
+            account=account_id,
+            amount_cents=amount,
+            direction=_one_of(params, "direction", EXTERNAL_DIRECTIONS, "MONEY_OUT"),
+            status=_one_of(params, "status", EXTERNAL_STATUSES, "PENDING"),
+            description=text(params, "description") or "",
+            date=simulator.bank.now(),
+        )
+    )
+    return web.json_response({"id": item.id}, status=201)
 
 
 def setup(app: web.Application) -> None:
@@ -148,3 +261,5 @@ def setup(app: web.Application) -> None:
     router.add_post(f"{PREFIX}/transfers", post_transfer)
     router.add_patch(f"{PREFIX}/transfers/{{id}}", patch_transfer)
     router.add_patch(f"{PREFIX}/rules/{{id}}", patch_rule)
+    router.add_post(f"{PREFIX}/timing", post_timing)
+    router.add_post(f"{PREFIX}/external_transactions", post_external_transaction)

@@ -10,7 +10,14 @@ import hashlib
 import math
 import re
 
-from .platform_records import SimAction, SimExecution, SimRule, SimTransfer
+from . import money
+from .platform_records import (
+    SimAction,
+    SimExecution,
+    SimExternalTransaction,
+    SimRule,
+    SimTransfer,
+)
 from .platform_state import PlatformState
 from .state import AccountKind, Bank, ExternalType, SimAccount, platform_id_of
 
@@ -49,7 +56,6 @@ def error_code(text: str) -> str:
 def account_summary(platform: PlatformState, account: SimAccount, removed_at: float | None) -> Json:
     """An ``AccountSummary``."""
     created = platform.bank.origin - 400 * DAY
-    external = account.kind is AccountKind.EXTERNAL_ACCOUNT
     return {
         "id": account.platform_id,
         "name": account.name,
@@ -58,8 +64,8 @@ def account_summary(platform: PlatformState, account: SimAccount, removed_at: fl
         "externalAccountType": account.external_type.value if account.external_type else None,
         "beneficiaryName": BENEFICIARY,
         "institutionName": account.institution,
-        "canBeSource": not external or account.external_type is ExternalType.DEPOSITORY,
-        "canBeDestination": True,
+        "canBeSource": money.can_be_source(account),
+        "canBeDestination": money.can_be_destination(account),
         "linkedAccount": None,
         "createdAt": timestamp(created),
         "updatedAt": timestamp(removed_at or created),
@@ -170,8 +176,8 @@ def rule_summary(rule: SimRule) -> Json:
         "status": "ENABLED" if rule.enabled else "DISABLED",
         "isSupported": rule.supported,
         "createdAt": timestamp(rule.created_at),
-        "updatedAt": timestamp(rule.created_at),
-        "deletedAt": None,
+        "updatedAt": timestamp(rule.deleted_at or rule.created_at),
+        "deletedAt": None if rule.deleted_at is None else timestamp(rule.deleted_at),
     }
 
 
@@ -207,7 +213,8 @@ def rule(platform: PlatformState, item: SimRule) -> Json:
     """A full ``Rule``: trigger and one unconditional step with the rule's actions."""
     trigger: Json = {"type": item.trigger_type, "accountId": platform_id_of(item.trigger_account)}
     if item.trigger_type == "SCHEDULED":
-        trigger |= {"scheduleType": item.schedule_type, "startDate": timestamp(item.created_at)}
+        start = item.schedule_start if item.schedule_start is not None else item.created_at
+        trigger |= {"scheduleType": item.schedule_type, "startDate": timestamp(start)}
     summary = rule_summary(item)
     del summary["isSupported"]
     return {
@@ -252,4 +259,17 @@ def execution(platform: PlatformState, item: SimExecution) -> Json:
         if summary["status"] == "FAILED"
         else None,
         "nextAttemptAt": None,
+    }
+
+
+def external_transaction(item: SimExternalTransaction) -> Json:
+    """An ``ExternalTransaction``."""
+    return {
+        "id": item.id,
+        "accountId": platform_id_of(item.account),
+        "amountInCents": item.amount_cents,
+        "direction": item.direction,
+        "status": item.status,
+        "description": item.description,
+        "transactionDate": timestamp(item.date),
     }

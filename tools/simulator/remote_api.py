@@ -1,8 +1,17 @@
-"""Sequence's Remote API, as documented: ``POST /accounts`` with an access token.
+"""Sequence's Remote API: ``POST /accounts`` with an access token, rule triggers with a secret.
 
 Order of checks for a request (the real order is unknown; this one lets every fault be seen
 by a client that is otherwise correct): method (405), scenario fault, access token (401),
 JSON body (400), then the accounts.
+
+A rule trigger, ``POST /remote-api/rules/{id}/trigger`` or ``POST /rules/{id}/trigger``: the
+scenario's fault (``token_revoked`` aside: no token is sent), the rule (404
+``RULE_NOT_FOUND``), its secret in ``x-sequence-signature: Bearer <secret>`` (401
+``INVALID_API_SECRET``), a JSON object body and a valid ``idempotency-key`` (400
+``INVALID_REQUEST``), the key's memory (a repeat answers as the first did; another body is 400
+``IDEMPOTENCY_KEY_MISMATCH``), then the rule's last run (429 ``TOO_MANY_REQUESTS`` within a
+minute). Success: ``{"code": "OK", "message": "Rule with id <id> has been triggered", "data":
+{"requestId"}}``.
 
 Wire details (the project's API notes, section 1): the token arrives in
 ``x-sequence-access-token`` as ``Bearer <token>`` (a bare token is tolerated); success is
@@ -19,11 +28,14 @@ import uuid
 
 from aiohttp import hdrs, web
 
+from .idempotency import IdempotencyMismatchError, fingerprint, valid_key
+from .remote_rules import TRIGGER_PATHS, SimRemoteRule, TooSoonError
 from .runtime import BUSINESS, HOUSEHOLD, SIMULATOR
 from .scenarios import Fault, Settings
 from .state import AccountKind, Bank, SimAccount
 
 ACCESS_TOKEN_HEADER = "x-sequence-access-token"  # noqa: S105 - a header name, not a secret
+SIGNATURE_HEADER = "x-sequence-signature"
 ACCOUNTS_PATH = "/accounts"
 ACCESS_TOKENS = web.AppKey("remote_api_access_tokens", dict[str, str])
 """Each valid access token and the beneficiary whose accounts it sees."""
@@ -101,9 +113,9 @@ def account_json(bank: Bank, account: SimAccount) -> dict[str, object]:
     }
 
 
-def presented_token(request: web.Request) -> str | None:
-    """The token from the header, with an optional ``Bearer`` prefix removed."""
-    value = request.headers.get(ACCESS_TOKEN_HEADER, "").strip()
+def presented_token(request: web.Request, header: str = ACCESS_TOKEN_HEADER) -> str | None:
+    """The token (or secret) from ``header``, with an optional ``Bearer`` prefix removed."""
+    value = request.headers.get(header, "").strip()
     scheme, _, rest = value.partition(" ")
     if scheme.lower() == "bearer":
         value = rest.strip()
@@ -162,6 +174,71 @@ async def post_accounts(request: web.Request) -> web.StreamResponse:
     return web.json_response(payload)
 
 
+async def trigger_rule(request: web.Request) -> web.StreamResponse:
+    """``POST <trigger URL>``: run a rule with its secret."""
+    simulator = request.config_dict[SIMULATOR]
+    fault = simulator.scenarios.next_fault()
+    if fault is Fault.SLOW:
+        await asyncio.sleep(simulator.scenarios.settings.slow_seconds)
+    elif fault is not None and fault is not Fault.TOKEN_REVOKED and fault in FAULT_RESPONSES:
+        return FAULT_RESPONSES[fault](simulator.scenarios.settings)
+    checked = await _checked_trigger(request)
+    if isinstance(checked, web.Response):
+        return checked
+    rule, key, body = checked
+    try:
+        simulator.remote_rules.trigger(
+            rule,
+            idempotency_key=key,
+            fingerprint=fingerprint(body),
+            run=simulator.run_remote_rule,
+        )
+    except IdempotencyMismatchError:
+        return error_response(
+            400,
+            "IDEMPOTENCY_KEY_MISMATCH",
+            "Idempotency-Key was already used with a different request body",
+        )
+    except TooSoonError as err:
+        return error_response(
+            429,
+            "TOO_MANY_REQUESTS",
+            "This rule was triggered too recently, please try again later",
+            headers={hdrs.RETRY_AFTER: str(err.retry_after)},
+        )
+    payload = {
+        "code": "OK",
+        "message": f"Rule with id {rule.id} has been triggered",
+        "data": {"requestId": str(uuid.uuid4())},
+    }
+    if fault is Fault.MALFORMED:
+        text = json.dumps(payload)
+        return web.Response(text=text[: len(text) // 2], content_type="application/json")
+    return web.json_response(payload)
+
+
+async def _checked_trigger(
+    request: web.Request,
+) -> tuple[SimRemoteRule, str | None, dict[str, object]] | web.Response:
+    """The rule, the idempotency key and the body; or the refusal of a request that lacks one."""
+    rules = request.config_dict[SIMULATOR].remote_rules
+    rule = rules.rules.get(request.match_info["id"])
+    if rule is None:
+        return error_response(404, "RULE_NOT_FOUND", "No rule with this id")
+    if not rules.signed(rule, presented_token(request, SIGNATURE_HEADER)):
+        return error_response(401, "INVALID_API_SECRET", "Invalid API secret")
+    try:
+        body = json.loads(await request.read())
+    except ValueError:
+        body = None
+    key = request.headers.get("idempotency-key")
+    if not isinstance(body, dict) or (key is not None and not valid_key(key)):
+        return error_response(
+            400, "INVALID_REQUEST", "The body must be a JSON object, the idempotency-key valid"
+        )
+    return rule, key, body
+
+
 def setup(
     app: web.Application, *, tokens: Iterable[str], business_tokens: Iterable[str] = ()
 ) -> None:
@@ -175,3 +252,5 @@ def setup(
         raise ValueError(msg)
     app[ACCESS_TOKENS] = dict.fromkeys(household, HOUSEHOLD) | dict.fromkeys(business, BUSINESS)
     app.router.add_route(hdrs.METH_ANY, ACCOUNTS_PATH, post_accounts)
+    for path in TRIGGER_PATHS:
+        app.router.add_post(path, trigger_rule)

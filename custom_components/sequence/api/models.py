@@ -183,6 +183,25 @@ class Transfer:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ExternalTransaction:
+    """One transaction of a linked external account (Platform API), as its bank reported it."""
+
+    id: str
+    account_id: str
+    """The external account's id (the counterparty is not known)."""
+    amount: Decimal
+    """Positive dollars, whatever the direction."""
+    direction: TransferDirection
+    """Relative to the account: ``INCOMING`` (``MONEY_IN``) or ``OUTGOING`` (``MONEY_OUT``)."""
+    status: str
+    """As Sequence sends it: ``PENDING`` or ``COMPLETE``."""
+    description: str
+    """The bank's text, e.g. ``"Spotify"`` (may be empty)."""
+    date: datetime
+    """When it happened (``transactionDate``, aware, UTC)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PermissionCheck:
     """What a Platform API key was found to be allowed to read."""
 

@@ -27,6 +27,7 @@ from .errors import SequenceResponseError
 from .models import (
     Account,
     AccountKind,
+    ExternalTransaction,
     LiabilityDetails,
     Rule,
     RuleExecution,
@@ -50,6 +51,16 @@ DIRECTIONS: Final = {
     "MONEY_OUT": TransferDirection.OUTGOING,
     "INTERNAL": TransferDirection.INTERNAL,
 }
+TRANSFER_STATUSES: Final = (
+    "PENDING_APPROVAL",
+    "PROCESSING",
+    "PENDING",
+    "COMPLETE",
+    "INCOMPLETE",
+    "ERROR",
+    "CANCELLED",
+)
+"""Every ``Transfer.status`` the API documents (``PENDING_APPROVAL``: waiting to be approved)."""
 LIABILITY: Final = "LIABILITY"
 SIMULATION: Final = "SIMULATION"
 RULE_ENABLED: Final = "ENABLED"
@@ -191,6 +202,10 @@ def parse_account(
     institution = _optional_string(
         account.get("institutionName", MISSING), f"{where}.institutionName"
     )
+    can_be_source = _flag(account.get("canBeSource", MISSING), f"{where}.canBeSource")
+    can_be_destination = _flag(
+        account.get("canBeDestination", MISSING), f"{where}.canBeDestination"
+    )
     if _optional_datetime(account.get("deletedAt", MISSING), f"{where}.deletedAt") is not None:
         return None
     is_liability = external_type == LIABILITY
@@ -203,6 +218,8 @@ def parse_account(
         external_type=external_type,
         is_liability=is_liability,
         institution_name=institution,
+        can_be_source=can_be_source,
+        can_be_destination=can_be_destination,
     )
     if not detail:
         return summary
@@ -276,6 +293,11 @@ def parse_transfer_page(payload: object, page: int) -> tuple[list[Transfer], boo
     ], has_next
 
 
+def parse_transfer_detail(payload: object) -> Transfer:
+    """``GET /transfers/{id}`` or ``POST /transfers`` (201): the transfer."""
+    return parse_transfer(unwrap(payload), "data")
+
+
 def parse_transfer(raw: object, where: str) -> Transfer:
     """One ``Transfer``; only ids and names of its accounts are kept."""
     transfer = _object(raw, where)
@@ -321,6 +343,48 @@ def _party(value: object, where: str) -> tuple[str | None, str | None]:
         _optional_string(party.get("id", MISSING), f"{where}.id"),
         _optional_string(party.get("name", MISSING), f"{where}.name"),
     )
+
+
+def parse_external_transaction_page(
+    payload: object, page: int
+) -> tuple[list[ExternalTransaction], bool]:
+    """One page of ``GET /external-transactions``."""
+    items, has_next = parse_page(payload, page)
+    return [
+        parse_external_transaction(raw, f"data.items[{index}]") for index, raw in enumerate(items)
+    ], has_next
+
+
+def parse_external_transaction(raw: object, where: str) -> ExternalTransaction:
+    """One ``ExternalTransaction`` of a linked account."""
+    item = _object(raw, where)
+    amount = _integer(item.get("amountInCents", MISSING), f"{where}.amountInCents")
+    if amount < 0:
+        _fail(f"{where}.amountInCents is negative")
+    direction = _string(item.get("direction", MISSING), f"{where}.direction")
+    description = item.get("description", MISSING)
+    if description is None or description is MISSING:
+        description = ""
+    if not isinstance(description, str):
+        _fail(f"{where}.description is {json_type(description)}, not a string")
+    return ExternalTransaction(
+        id=_string(item.get("id", MISSING), f"{where}.id"),
+        account_id=_string(item.get("accountId", MISSING), f"{where}.accountId"),
+        amount=_cents(amount, f"{where}.amountInCents"),
+        direction=DIRECTIONS.get(direction, TransferDirection.UNKNOWN),
+        status=_string(item.get("status", MISSING), f"{where}.status"),
+        description=description.strip(),
+        date=_datetime(item.get("transactionDate", MISSING), f"{where}.transactionDate"),
+    )
+
+
+def _flag(value: object, where: str) -> bool:
+    """A boolean; null or missing is False (what Sequence does not allow is not allowed)."""
+    if value is None or value is MISSING:
+        return False
+    if not isinstance(value, bool):
+        _fail(f"{where} is {json_type(value)}, not a boolean")
+    return value
 
 
 def _string(value: object, where: str) -> str:

@@ -14,21 +14,17 @@ Guarantees the rest of the integration relies on:
 * Logging is at debug level only: status code, elapsed time, number of accounts.
 """
 
-import asyncio
 from collections import Counter
 from decimal import Decimal
 import logging
 import math
 import re
-import time
 from typing import Final, NoReturn, cast
 
 import aiohttp
 
 from .errors import (
     SequenceAuthError,
-    SequenceConnectionError,
-    SequenceError,
     SequenceRateLimitError,
     SequenceResponseError,
     SequenceServerError,
@@ -37,13 +33,14 @@ from .models import Account, AccountKind, AccountsSnapshot, readable_balance_err
 from .transport import (
     MISSING,
     NOT_JSON,
+    Reply,
     Secret,
+    async_exchange,
     decode_json,
     describe_non_json,
     json_type,
     normalize_credential,
     parse_retry_after,
-    read_capped,
     wire_key,
 )
 
@@ -270,58 +267,33 @@ class SequenceRemoteClient:
             SequenceConnectionError: timeout, or no usable connection to Sequence.
             SequenceResponseError: any other status, or a body that is not the documented JSON.
         """
-        status, retry_after, body = await self._async_post("/accounts")
-        payload = decode_json(body)
-        _raise_for_status(status, retry_after, payload)
+        reply = await self._async_post("/accounts")
+        payload = decode_json(reply.body)
+        _raise_for_status(reply.status, reply.retry_after, payload)
         if payload is NOT_JSON:
-            raise SequenceResponseError(describe_non_json(body))
+            raise SequenceResponseError(describe_non_json(reply.body))
         snapshot = self._parser.parse(payload)
         _LOGGER.debug("Sequence returned %d accounts", len(snapshot.accounts))
         return snapshot
 
-    async def _async_post(self, path: str) -> tuple[int, str | None, bytes]:
-        """POST ``{}`` to ``path``; return the status, ``Retry-After`` and the capped body."""
+    async def _async_post(self, path: str) -> Reply:
+        """POST ``{}`` to ``path``; the answer (status, ``Retry-After``, capped body)."""
         headers = {
             TOKEN_HEADER: f"Bearer {self._token.value}",
             "Content-Type": "application/json",
             "Accept": "application/json",
         }
-        url = f"{self._base_url.rstrip('/')}{path}"
-        started = time.monotonic()
-        failure: SequenceError
-        try:
-            async with (
-                asyncio.timeout(self._request_timeout),
-                self._session.post(url, data=b"{}", headers=headers, allow_redirects=False) as resp,
-            ):
-                body = await read_capped(resp, self._max_response_bytes)
-                result = resp.status, resp.headers.get("Retry-After"), body
-        except SequenceError as err:  # the body was too large
-            failure = err
-        except TimeoutError:
-            failure = SequenceConnectionError(
-                f"no complete answer from Sequence within {self._request_timeout:g} seconds"
-            )
-        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as err:
-            failure = SequenceConnectionError(
-                f"connection to Sequence failed ({type(err).__name__})"
-            )
-        except aiohttp.ClientResponseError as err:
-            failure = SequenceResponseError(
-                f"Sequence sent an invalid HTTP response ({type(err).__name__})"
-            )
-        except aiohttp.ClientError as err:
-            failure = SequenceConnectionError(
-                f"connection to Sequence failed ({type(err).__name__})"
-            )
-        else:
-            _LOGGER.debug(
-                "POST %s answered HTTP %d in %.3f s", path, result[0], time.monotonic() - started
-            )
-            return result
-        _LOGGER.debug("POST %s failed after %.3f s: %s", path, time.monotonic() - started, failure)
-        # Raised here, outside the except blocks, so the aiohttp error is not its __context__.
-        raise failure
+        return await async_exchange(
+            self._session,
+            "POST",
+            f"{self._base_url.rstrip('/')}{path}",
+            route=f"POST {path}",
+            headers=headers,
+            body=b"{}",
+            request_timeout=self._request_timeout,
+            max_bytes=self._max_response_bytes,
+            logger=_LOGGER,
+        )
 
 
 def _raise_for_status(status: int, retry_after: str | None, payload: object) -> None:

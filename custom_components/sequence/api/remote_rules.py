@@ -4,16 +4,54 @@ A pasted trigger URL is checked once, when the rule is added: it must point at t
 API host (the rule secret travels to whatever it names), and its path must be one of the two
 documented shapes, from which the rule id is read. A trigger is ``POST <trigger URL>`` with
 ``x-sequence-signature: Bearer <secret>``, body ``{}`` and the ``idempotency-key`` header, never
-retried.
+retried. It goes through the same exchange as every other request (:mod:`.transport`), as a
+money request: only a connection that could not be made counts as "not sent".
+
+What the answer means (Sequence documents the trigger's success only; the rest is what
+clients have seen of the Remote API, whose errors are a flat ``{"code", "message"}``):
+
+* 2xx with a JSON object: triggered.
+* 401 or 403, or ``INVALID_API_SECRET``: the rule's secret was refused
+  (:class:`~.errors.SequenceRuleSecretError`, never the entry's credential).
+* 429 or ``TOO_MANY_REQUESTS``: triggered again too soon; nothing ran.
+* Another 4xx (400, 404, ...): refused; nothing ran.
+* A 5xx or ``UNEXPECTED_ERROR``, a 2xx that cannot be read, anything else: it may have run.
 """
 
+import logging
 import re
 from typing import Final
 from urllib.parse import SplitResult, urlsplit
 
 import aiohttp
 
-from .transport import Secret
+from .errors import (
+    SequenceOutcomeUnknownError,
+    SequenceRateLimitError,
+    SequenceRefusedError,
+    SequenceRuleSecretError,
+)
+from .transport import (
+    NOT_JSON,
+    Secret,
+    async_exchange,
+    decode_json,
+    describe_non_json,
+    normalize_credential,
+    parse_retry_after,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+SIGNATURE_HEADER: Final = "x-sequence-signature"
+ROUTE: Final = "POST /remote-api/rules/{id}/trigger"
+"""How a trigger is named in the debug log, whichever documented shape its URL has."""
+IDEMPOTENCY_KEY: Final = re.compile(r"[A-Za-z0-9._:/|-]{1,36}")
+"""What Sequence accepts as an ``idempotency-key``."""
+_ERROR_CODE: Final = re.compile(r"[A-Z_]{1,64}")
+_SECRET_REFUSED: Final = frozenset({"INVALID_API_SECRET", "INVALID_ACCESS_TOKEN"})
+_RATE_LIMITED: Final = "TOO_MANY_REQUESTS"
+_SERVER_ERROR: Final = "UNEXPECTED_ERROR"
 
 _TRIGGER_PATH: Final = re.compile(r"(?:/remote-api)?/rules/([A-Za-z0-9._~-]{1,128})/trigger/?")
 """``/remote-api/rules/{id}/trigger`` (what most clients call) or ``/rules/{id}/trigger`` (what
@@ -61,7 +99,7 @@ def _same_host(parts: SplitResult, base: SplitResult) -> bool:
 class RemoteRuleTrigger:
     """Triggers one Remote API rule; the secret is never shown (``repr``, messages, logs)."""
 
-    __slots__ = ("_request_timeout", "_secret", "_session", "_trigger_url")
+    __slots__ = ("_max_response_bytes", "_request_timeout", "_secret", "_session", "_trigger_url")
 
     def __init__(
         self,
@@ -70,21 +108,89 @@ class RemoteRuleTrigger:
         secret: str,
         *,
         request_timeout: float = 30.0,
+        max_response_bytes: int = 64 * 1024,
     ) -> None:
         """Keep the shared session, the rule's trigger URL and its secret."""
         self._session = session
-        self._trigger_url = trigger_url
+        self._trigger_url = trigger_url.strip()
         self._secret = Secret(secret)
         self._request_timeout = request_timeout
+        self._max_response_bytes = max_response_bytes
+
+    def __repr__(self) -> str:
+        """Nothing of the rule: its URL and secret stay out of logs and tracebacks."""
+        return f"{type(self).__name__}()"
 
     async def async_trigger(self, *, idempotency_key: str) -> None:
-        """Trigger the rule once.
+        """Trigger the rule once, never retried.
 
         Raises:
-            SequenceRuleSecretError: the secret was refused.
+            ValueError: the idempotency key is not one Sequence accepts (nothing was sent).
+            SequenceRuleSecretError: the secret was refused, or cannot be sent at all.
             SequenceRateLimitError: too many triggers (nothing ran).
-            SequenceOutcomeUnknownError: it may have run; no definite answer came.
-            SequenceConnectionError: the request could not be sent.
             SequenceRefusedError: Sequence refused it (nothing ran).
+            SequenceOutcomeUnknownError: it may have run; no definite answer came.
+            SequenceConnectionError: the connection could not be made (nothing was sent).
         """
-        raise NotImplementedError  # pragma: no cover - the API client work implements it
+        if not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+            msg = "the idempotency key must be 1 to 36 of A-Z a-z 0-9 . _ : / | -"
+            raise ValueError(msg)
+        secret = self._header_secret()
+        reply = await async_exchange(
+            self._session,
+            "POST",
+            self._trigger_url,
+            route=ROUTE,
+            headers={
+                SIGNATURE_HEADER: f"Bearer {secret}",
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "idempotency-key": idempotency_key,
+            },
+            body=b"{}",
+            money=True,
+            request_timeout=self._request_timeout,
+            max_bytes=self._max_response_bytes,
+            logger=_LOGGER,
+        )
+        payload = decode_json(reply.body)
+        code = _error_code(payload)
+        status = reply.status
+        detail = f"HTTP {status}, {code}" if code else f"HTTP {status}"
+        if status in {401, 403} or code in _SECRET_REFUSED:
+            msg = f"Sequence refused the rule's API secret ({detail})"
+            raise SequenceRuleSecretError(msg)
+        if status == 429 or code == _RATE_LIMITED:  # noqa: PLR2004
+            msg = f"Sequence refused to trigger the rule again so soon ({detail})"
+            raise SequenceRateLimitError(msg, retry_after=parse_retry_after(reply.retry_after))
+        if 400 <= status <= 499:  # noqa: PLR2004 - the 4xx range
+            msg = f"Sequence refused to trigger the rule ({detail})"
+            raise SequenceRefusedError(msg, code=code)
+        if 200 <= status <= 299 and code != _SERVER_ERROR:  # noqa: PLR2004 - the 2xx range
+            if isinstance(payload, dict):
+                _LOGGER.debug("Sequence triggered a Remote API rule")
+                return
+            unreadable = describe_non_json(reply.body) if payload is NOT_JSON else "not an object"
+            detail = f"HTTP {status}, but {unreadable}"
+        msg = f"the outcome is unknown (Sequence answered {detail}): the rule may have run"
+        raise SequenceOutcomeUnknownError(msg)
+
+    def _header_secret(self) -> str:
+        """The secret as it goes after ``Bearer``; a secret that cannot be sent is refused."""
+        secret: str | None
+        try:
+            secret = normalize_credential(self._secret.value, "rule secret")
+        except ValueError:
+            secret = None
+        if secret is None:  # raised outside the except block, as every error of this package
+            msg = "the rule's API secret is empty or cannot be sent in a header"
+            raise SequenceRuleSecretError(msg)
+        return secret
+
+
+def _error_code(payload: object) -> str | None:
+    """The Remote API's flat error ``code``, when it looks like one (safe to show)."""
+    if not isinstance(payload, dict):
+        return None
+    code = payload.get("code")
+    return code if isinstance(code, str) and _ERROR_CODE.fullmatch(code) else None

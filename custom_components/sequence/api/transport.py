@@ -1,20 +1,38 @@
-"""HTTP plumbing the API clients share: secrets, capped bodies, strict JSON, ``Retry-After``.
+"""HTTP plumbing the API clients share: one exchange, secrets, capped bodies, strict JSON.
 
 Nothing here puts a credential, a header or response text into a message.
+
+:func:`async_exchange` is the only place that talks to ``aiohttp``: every request of every
+client goes through it, so the timeout, the size cap, the refusal to follow redirects and the
+meaning of each transport failure are the same everywhere. For a request that moves money
+(``money=True``) a failure is called "not sent" only when the connection could not be made at
+all (``aiohttp.ClientConnectorError``); anything after that (a timeout, a connection lost, an
+answer that cannot be read) may have been carried out and is
+:class:`~.errors.SequenceOutcomeUnknownError`.
 
 JSON is decoded by orjson, the library Home Assistant itself uses (and requires, so the
 integration declares nothing): it is several times faster than ``json`` and stricter.
 """
 
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+import logging
 import re
+import time
 from typing import Final, NoReturn
 
 import aiohttp
 import orjson
 
-from .errors import SequenceResponseError
+from .errors import (
+    SequenceConnectionError,
+    SequenceError,
+    SequenceOutcomeUnknownError,
+    SequenceResponseError,
+)
 
 CHUNK_SIZE: Final = 64 * 1024
 MISSING: Final = object()
@@ -93,6 +111,100 @@ async def read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
 def _too_large(limit: int) -> NoReturn:
     msg = f"response larger than {limit} bytes"
     raise SequenceResponseError(msg)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What came back: the status, the ``Retry-After`` header and the capped body."""
+
+    status: int
+    retry_after: str | None
+    body: bytes
+
+
+async def async_exchange(  # noqa: PLR0913 - keyword-only: what one request is made of
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    *,
+    route: str,
+    headers: Mapping[str, str],
+    request_timeout: float,
+    max_bytes: int,
+    logger: logging.Logger,
+    params: Sequence[tuple[str, str]] = (),
+    body: bytes | None = None,
+    money: bool = False,
+) -> Reply:
+    """Send one request and read the whole answer within ``request_timeout`` seconds.
+
+    ``route`` names the request in the debug log (``"GET /accounts/{id}"``: never an id, a
+    query or a header). Redirects are not followed (the credential header would go wherever
+    they point).
+
+    Raises:
+        SequenceConnectionError: the connection could not be made (nothing was sent); without
+            ``money`` also a timeout, a lost connection or a body cut short.
+        SequenceResponseError: (without ``money``) not HTTP, or a body over ``max_bytes``.
+        SequenceOutcomeUnknownError: (``money``) the request may have reached Sequence, and no
+            answer that can be read came back.
+    """
+    started = time.monotonic()
+    failure: SequenceError
+    try:
+        async with (
+            asyncio.timeout(request_timeout),
+            session.request(
+                method,
+                url,
+                params=list(params),
+                data=body,
+                headers=dict(headers),
+                allow_redirects=False,
+            ) as response,
+        ):
+            content = await read_capped(response, max_bytes)
+            reply = Reply(response.status, response.headers.get("Retry-After"), content)
+    except SequenceError as err:  # the body was too large
+        failure = _unknown(f"its answer was too large to read ({err})") if money else err
+    except TimeoutError:
+        failure = _timed_out(request_timeout, money=money)
+    except aiohttp.ClientConnectorError as err:  # refused, unresolvable, TLS: nothing left
+        failure = SequenceConnectionError(f"connection to Sequence failed ({type(err).__name__})")
+    except aiohttp.ClientResponseError as err:
+        failure = (
+            _unknown(f"its answer was not HTTP ({type(err).__name__})")
+            if money
+            else SequenceResponseError(
+                f"Sequence sent an invalid HTTP response ({type(err).__name__})"
+            )
+        )
+    except aiohttp.ClientError as err:
+        failure = (
+            _unknown(f"the connection failed after it was made ({type(err).__name__})")
+            if money
+            else SequenceConnectionError(f"connection to Sequence failed ({type(err).__name__})")
+        )
+    else:
+        logger.debug(
+            "%s answered HTTP %d in %.3f s", route, reply.status, time.monotonic() - started
+        )
+        return reply
+    logger.debug("%s failed after %.3f s: %s", route, time.monotonic() - started, failure)
+    # Raised here, outside the except blocks, so the aiohttp error is not its __context__.
+    raise failure
+
+
+def _timed_out(timeout: float, *, money: bool) -> SequenceError:
+    if money:
+        return _unknown(f"no complete answer came within {timeout:g} seconds")
+    return SequenceConnectionError(f"no complete answer from Sequence within {timeout:g} seconds")
+
+
+def _unknown(what: str) -> SequenceOutcomeUnknownError:
+    return SequenceOutcomeUnknownError(
+        f"the outcome is unknown ({what}): the request may have been carried out"
+    )
 
 
 def decode_json(body: bytes) -> object:
