@@ -16,7 +16,7 @@ from custom_components.sequence.api import (
     SequenceConnectionError,
     SequencePermissionError,
 )
-from custom_components.sequence.api.models import RuleSummary
+from custom_components.sequence.api.models import Rule, RuleSummary
 from custom_components.sequence.const import DOMAIN, SUBENTRY_RULE
 from custom_components.sequence.rule_catalog import (
     CATALOG_INTERVAL,
@@ -55,10 +55,19 @@ class Lister:
     async def async_list_rules(self) -> tuple[RuleSummary, ...]:
         return ()
 
+    async def async_get_rule(self, rule_id: str) -> Rule:
+        raise NotImplementedError
 
-def test_only_a_client_that_lists_rules_gets_a_catalog() -> None:
+
+class OnlyLister:
+    async def async_list_rules(self) -> tuple[RuleSummary, ...]:
+        return ()
+
+
+def test_only_a_client_that_lists_and_reads_rules_gets_a_catalog() -> None:
     lister = Lister()
     assert rule_list_client(lister) is lister
+    assert rule_list_client(OnlyLister()) is None
     assert rule_list_client(object()) is None
     assert rule_list_client(None) is None
 
@@ -66,7 +75,7 @@ def test_only_a_client_that_lists_rules_gets_a_catalog() -> None:
 async def refresh_daily(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
     freezer.tick(CATALOG_INTERVAL)
     async_fire_time_changed(hass)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)  # where refreshes run
 
 
 async def test_the_catalog_of_an_api_key_entry(
@@ -205,7 +214,7 @@ async def test_a_failed_read_is_retried_soon(
     assert not catalog.last_update_success
     frozen_start.tick(timedelta(minutes=1))
     async_fire_time_changed(hass)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert catalog.data == {PLATFORM_RULE_ID: ENABLED}
 
 

@@ -27,7 +27,13 @@ from .sources import AccountsSource, PlatformAccountsSource, RemoteAccountsSourc
 from .subentries import async_setup_subentries
 from .transfers import TransferRunner
 
-PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
+PLATFORMS = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.CALENDAR,
+    Platform.EVENT,
+    Platform.SENSOR,
+]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
@@ -61,6 +67,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SequenceConfigEntry) -> 
         money=money,
         rules=RuleRunner(hass, entry, money, platform_client),  # type: ignore[arg-type]
         transfers=TransferRunner(hass, entry, money, platform_client, coordinator),  # type: ignore[arg-type]
+        lookup_client=platform_client,  # type: ignore[arg-type]
     )
     if (rules_client := rule_list_client(platform_client)) is not None:
         runtime.rule_catalog = await async_setup_rule_catalog(hass, entry, rules_client)

@@ -183,6 +183,30 @@ class Transfer:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ExternalTransaction:
+    """One transaction of a linked (external) account (``GET /external-transactions``).
+
+    Sequence only shows these: it did not make them, and names no counterparty. No account or
+    routing number is kept.
+    """
+
+    id: str
+    account_id: str
+    """The linked account it belongs to."""
+    amount: Decimal
+    """Positive dollars, whatever the direction."""
+    direction: TransferDirection
+    """Seen from the linked account: ``INCOMING`` (``MONEY_IN``, money arrived in it) or
+    ``OUTGOING`` (``MONEY_OUT``); ``UNKNOWN`` for a direction this version does not know."""
+    status: str
+    """As Sequence sends it: ``PENDING`` or ``COMPLETE``."""
+    description: str
+    """The bank's text, as sent (may be empty)."""
+    date: datetime
+    """``transactionDate`` (aware, UTC)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PermissionCheck:
     """What a Platform API key was found to be allowed to read."""
 
