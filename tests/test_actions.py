@@ -26,13 +26,13 @@ from custom_components.sequence.actions import (
     dollars,
 )
 from custom_components.sequence.audit import async_get_audit_trail
+from custom_components.sequence.const import DOMAIN, EVENT_MONEY_ACTION
 from custom_components.sequence.lookups import (
     GET_ACCOUNTS_SCHEMA,
     GET_EXTERNAL_TRANSACTIONS_SCHEMA,
     GET_TRANSFER_SCHEMA,
     GET_TRANSFERS_SCHEMA,
 )
-from custom_components.sequence.const import DOMAIN, EVENT_MONEY_ACTION
 
 from .conftest import (
     PAYCHECK_ID,

@@ -12,24 +12,24 @@ from custom_components.sequence.binary_sensor import (
     AWAITING_APPROVAL_DESCRIPTION,
 )
 from custom_components.sequence.button import REFRESH_DESCRIPTION
+from custom_components.sequence.calendar import PAYMENTS_DESCRIPTION
 from custom_components.sequence.errors import (
     ERROR_KINDS,
     MONEY_ERRORS,
     OUTCOME_REASONS,
     PERMISSION_NOT_GRANTED,
 )
-from custom_components.sequence.calendar import PAYMENTS_DESCRIPTION
 from custom_components.sequence.event import TRANSFER_EVENT_DESCRIPTION
 from custom_components.sequence.lookups import DIRECTIONS, LOOKUP_ERRORS, TRANSFER_STATUSES
 from custom_components.sequence.money_entities import ROUTE_SENSORS, RULE_ENABLED, RULE_SENSORS
 from custom_components.sequence.rule_catalog import RULE_PROBLEMS, rule_problem
 from custom_components.sequence.sensor import (
+    ACTIVITY_DESCRIPTIONS,
     BALANCE_DESCRIPTIONS,
     BALANCE_STATUS_DESCRIPTION,
     DETAIL_DESCRIPTIONS,
     LAST_UPDATE_DESCRIPTION,
     LIABILITY_BALANCE_DESCRIPTION,
-    ACTIVITY_DESCRIPTIONS,
     PLATFORM_TOTAL_DESCRIPTIONS,
     TOTAL_DESCRIPTIONS,
 )
