@@ -138,6 +138,8 @@ class SequencePaymentsCalendar(CalendarEntity):
         self._attr_device_info = DeviceInfo(identifiers={hub_device_identifier(entry)})
         self._payments = payment_events(self._accounts.data.accounts.values())
         self._rules = self._scheduled_rules()
+        self._shown = (self.available, self._payments, self._rules)
+        """What the state was last written from: availability, payments and rules."""
 
     async def async_added_to_hass(self) -> None:
         """Follow the debts and the scheduled rules."""
@@ -161,11 +163,11 @@ class SequencePaymentsCalendar(CalendarEntity):
     @callback
     def _async_update(self) -> None:
         """Write the state when the debts, the rules or the availability changed."""
-        payments = payment_events(self._accounts.data.accounts.values())
-        rules = self._scheduled_rules()
-        shown = (self.available, self._payments, self._rules)
-        self._payments, self._rules = payments, rules
-        if shown != (self.available, payments, rules):
+        shown = self._shown
+        self._payments = payment_events(self._accounts.data.accounts.values())
+        self._rules = self._scheduled_rules()
+        self._shown = (self.available, self._payments, self._rules)
+        if self._shown != shown:
             self.async_write_ha_state()
 
     def _rule_window(self, start: datetime, end: datetime) -> tuple[datetime, datetime]:
