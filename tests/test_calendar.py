@@ -435,10 +435,20 @@ async def test_unavailable_while_the_accounts_cannot_be_read(
     assert hass.states.get(CALENDAR).state == STATE_OFF
 
 
-async def test_an_access_token_entry_has_no_calendar(
+async def test_an_access_token_entry_sets_no_calendar_up(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
+    """Not even the platform: Home Assistant would show an empty Calendar in the sidebar."""
     assert hass.states.get(CALENDAR) is None
+    assert "calendar" not in hass.config.components
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+
+
+async def test_an_api_key_entry_unloads_its_calendar(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> None:
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert hass.states.get(CALENDAR).state == STATE_UNAVAILABLE
 
 
 @pytest.mark.usefixtures("calendar_only")

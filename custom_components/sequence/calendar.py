@@ -28,7 +28,6 @@ from homeassistant.util import dt as dt_util
 from .account_changes import ChangesTopic
 from .api import Account
 from .api.models import Rule, ScheduleType
-from .const import CONF_CREDENTIAL_KIND, KIND_API_KEY
 from .coordinator import SequenceConfigEntry, hub_device_identifier
 from .schedule import occurrences
 
@@ -118,9 +117,8 @@ async def async_setup_entry(
     entry: SequenceConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the payments calendar to the hub device of an API-key entry."""
-    if entry.data.get(CONF_CREDENTIAL_KIND) == KIND_API_KEY:
-        async_add_entities([SequencePaymentsCalendar(entry)])
+    """Add the payments calendar to the hub device (API-key entries only come here)."""
+    async_add_entities([SequencePaymentsCalendar(entry)])
 
 
 class SequencePaymentsCalendar(CalendarEntity):
