@@ -268,6 +268,13 @@ async def test_the_event_property_on_both_sides_of_the_clocks_going_back(
     assert event is not None
     assert event.summary == "Rule run: Twice a month"
     assert calendar.state == STATE_ON
+    freezer.move_to(datetime(2026, 11, 2, 17, tzinfo=UTC))  # the one-time rule has run
+    event = calendar.event
+    assert event is not None
+    assert (event.summary, event.start.isoformat()) == (
+        "Rule run: Daily",
+        "2026-11-03T08:00:00-08:00",
+    )
 
 
 async def test_a_payment_is_the_event_when_nothing_runs_before_it(

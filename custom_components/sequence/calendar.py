@@ -96,20 +96,27 @@ def payment_events(accounts: Iterable[Account]) -> tuple[CalendarEvent, ...]:
     )
 
 
+def run_times(rule: Rule, start: datetime, end: datetime) -> list[datetime]:
+    """When a scheduled rule runs in ``[start, end)`` (UTC); never for a rule without schedule."""
+    return [] if rule.schedule is None else occurrences(rule.schedule, start, end)
+
+
+def rule_event(rule: Rule, run: datetime) -> CalendarEvent:
+    """The event of one run of a rule, in local time."""
+    words = SCHEDULE_WORDS.get(rule.schedule.schedule_type if rule.schedule else "")
+    local = dt_util.as_local(run)
+    return CalendarEvent(
+        start=local,
+        end=local + RULE_RUN_LENGTH,
+        summary=f"Rule run: {rule.summary.name}",
+        description=f"Sequence runs this rule {words}.",
+        uid=f"rule-{rule.summary.id}-{run.isoformat()}",
+    )
+
+
 def rule_runs(rule: Rule, start: datetime, end: datetime) -> Iterator[CalendarEvent]:
-    """The runs of a scheduled rule that start in ``[start, end)``, in local time."""
-    if rule.schedule is None:
-        return
-    words = SCHEDULE_WORDS.get(rule.schedule.schedule_type)
-    for run in occurrences(rule.schedule, start, end):
-        local = dt_util.as_local(run)
-        yield CalendarEvent(
-            start=local,
-            end=local + RULE_RUN_LENGTH,
-            summary=f"Rule run: {rule.summary.name}",
-            description=f"Sequence runs this rule {words}.",
-            uid=f"rule-{rule.summary.id}-{run.isoformat()}",
-        )
+    """The events of a scheduled rule's runs that start in ``[start, end)``."""
+    return (rule_event(rule, run) for run in run_times(rule, start, end))
 
 
 async def async_setup_entry(
@@ -191,13 +198,24 @@ class SequencePaymentsCalendar(CalendarEntity):
 
     @property
     def event(self) -> CalendarEvent | None:
-        """The event going on now, or the next one."""
+        """The event going on now, or the next one.
+
+        Read at every state write: only the first run of each rule becomes an event.
+        """
         now = dt_util.now()
-        upcoming = self._events(now, now + RULE_HORIZON)
-        if upcoming:
-            return upcoming[0]
-        later = [event for event in self._payments if event.end_datetime_local > now]
-        return later[0] if later else None
+        candidates = [event for event in self._payments if event.end_datetime_local > now][:1]
+        start, end = self._rule_window(now - RULE_RUN_LENGTH, now + RULE_HORIZON)
+        for rule in self._rules:
+            run = next(
+                (run for run in run_times(rule, start, end) if run + RULE_RUN_LENGTH > now), None
+            )
+            if run is not None:
+                candidates.append(rule_event(rule, run))
+        return min(
+            candidates,
+            key=lambda event: (event.start_datetime_local, event.summary),
+            default=None,
+        )
 
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime
