@@ -31,7 +31,13 @@ from custom_components.sequence.api import (
     TransferDirection,
     parse_accounts_payload,
 )
-from custom_components.sequence.api.models import RuleExecution, RuleSummary, cents_to_dollars
+from custom_components.sequence.api.models import (
+    Rule,
+    RuleExecution,
+    RuleSchedule,
+    RuleSummary,
+    cents_to_dollars,
+)
 from custom_components.sequence.api.platform_parse import parse_account_detail, parse_transfer
 from custom_components.sequence.api.remote_rules import RemoteRuleTrigger
 from custom_components.sequence.const import (
@@ -330,6 +336,7 @@ def mock_platform_client() -> Generator[MagicMock]:
         client.async_get_transfers.return_value = load_transfers()
         # The rule catalog's listing (a key without rules unless a test says otherwise).
         client.async_list_rules.return_value = ()
+        client.async_get_rule.side_effect = AssertionError("no rule was listed")
         yield client
 
 
@@ -416,6 +423,7 @@ def rule_catalogs(hass: HomeAssistant, rule_listing: AsyncMock) -> Generator[lis
             update_method=rule_listing,
             request_refresh_debouncer=None,
         )
+        catalog.scheduled_rules = {}  # what the payments calendar reads
         made.append(catalog)
         return catalog
 
@@ -455,6 +463,8 @@ class FakeSequence:
     rules: tuple[RuleSummary, ...] = (
         RuleSummary(id=PLATFORM_RULE_ID, name="Round-ups", enabled=True, supported=True),
     )
+    schedules: dict[str, RuleSchedule] = field(default_factory=dict)
+    """Rule id -> its schedule, for rules with a ``SCHEDULED`` trigger (others are manual)."""
     _answers: dict[str, Any] = field(default_factory=dict)
     _transfers: dict[str, Transfer] = field(default_factory=dict)
     _executions: dict[str, RuleExecution] = field(default_factory=dict)
@@ -557,6 +567,15 @@ class FakeSequence:
     async def list_rules(self) -> tuple[RuleSummary, ...]:
         return self.rules
 
+    async def get_rule(self, rule_id: str) -> Rule:
+        summary = next(rule for rule in self.rules if rule.id == rule_id)
+        schedule = self.schedules.get(rule_id)
+        return Rule(
+            summary=summary,
+            trigger_type="MANUAL" if schedule is None else "SCHEDULED",
+            schedule=schedule,
+        )
+
 
 @dataclass(frozen=True)
 class MoneySetup:
@@ -579,6 +598,7 @@ def money_client(mock_platform_client: MagicMock, fake_sequence: FakeSequence) -
     """The Platform client with Sequence's money and rule endpoints (the fake behind them)."""
     client = mock_platform_client
     client.async_list_rules.side_effect = fake_sequence.list_rules
+    client.async_get_rule.side_effect = fake_sequence.get_rule
     client.async_trigger_rule.side_effect = fake_sequence.trigger_rule
     client.async_get_rule_execution.side_effect = fake_sequence.get_rule_execution
     client.async_create_transfer.side_effect = fake_sequence.create_transfer

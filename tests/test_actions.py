@@ -27,6 +27,12 @@ from custom_components.sequence.actions import (
 )
 from custom_components.sequence.audit import async_get_audit_trail
 from custom_components.sequence.const import DOMAIN, EVENT_MONEY_ACTION
+from custom_components.sequence.lookups import (
+    GET_ACCOUNTS_SCHEMA,
+    GET_EXTERNAL_TRANSACTIONS_SCHEMA,
+    GET_TRANSFER_SCHEMA,
+    GET_TRANSFERS_SCHEMA,
+)
 
 from .conftest import (
     PAYCHECK_ID,
@@ -48,6 +54,10 @@ def test_actions_are_described_everywhere() -> None:
         "trigger_rule": TRIGGER_RULE_SCHEMA,
         "transfer": TRANSFER_SCHEMA,
         "get_audit_log": GET_AUDIT_LOG_SCHEMA,
+        "get_transfers": GET_TRANSFERS_SCHEMA,
+        "get_transfer": GET_TRANSFER_SCHEMA,
+        "get_external_transactions": GET_EXTERNAL_TRANSACTIONS_SCHEMA,
+        "get_accounts": GET_ACCOUNTS_SCHEMA,
     }
     assert set(SERVICES) == set(STRINGS["services"]) == set(ICONS["services"]) == set(schemas)
     for name, schema in schemas.items():
@@ -66,7 +76,15 @@ async def test_home_assistant_reads_the_descriptions(
     hass: HomeAssistant, platform_money: MoneySetup, caplog: pytest.LogCaptureFixture
 ) -> None:
     descriptions = (await async_get_all_descriptions(hass))[DOMAIN]
-    assert set(descriptions) == {"trigger_rule", "transfer", "get_audit_log"}
+    assert set(descriptions) == {
+        "trigger_rule",
+        "transfer",
+        "get_audit_log",
+        "get_transfers",
+        "get_transfer",
+        "get_external_transactions",
+        "get_accounts",
+    }
     assert descriptions["transfer"]["fields"]["amount"]["required"] is True
     assert "Unable to parse services.yaml" not in caplog.text
 

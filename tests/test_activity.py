@@ -1,15 +1,17 @@
 """Tests for activity: transfers polled hourly, events, the month's summary, permission repair."""
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from unittest.mock import AsyncMock, MagicMock
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
@@ -20,6 +22,7 @@ from custom_components.sequence.api import (
     SequenceRateLimitError,
     SequenceServerError,
     Transfer,
+    TransferDirection,
 )
 from custom_components.sequence.const import (
     ACTIVITY_INTERVAL,
@@ -31,6 +34,7 @@ from custom_components.sequence.const import (
 )
 
 from .conftest import load_transfers
+from .test_state_writes import Writes
 
 INCOMING = "sensor.sequence_incoming_this_month"
 COUNT = "sensor.sequence_transfers_this_month"
@@ -314,3 +318,158 @@ async def test_what_the_options_leave_out_is_left_out_of_activity(
     await next_poll(hass, frozen_start)
     assert [event.data["transfer_id"] for event in events] == [transfers[0].id]
     assert hass.states.get(INCOMING).state == "0.00"
+
+
+# --- Rule runs this month, across a month boundary in several time zones ------------------------
+
+RULE_RUNS = "sensor.sequence_rule_runs_this_month"
+
+
+def transfer_at(
+    transfer_id: str,
+    when: datetime,
+    *,
+    execution: str | None = None,
+    rule: str | None = None,
+    status: str = "COMPLETE",
+    amount: str = "10.00",
+) -> Transfer:
+    """A deposit into Paycheck, or with a rule, a transfer between two Sequence accounts."""
+    return Transfer(
+        id=transfer_id,
+        status=status,
+        direction=TransferDirection.INTERNAL if rule else TransferDirection.INCOMING,
+        direction_name="as sent",
+        origin="RULE" if rule else "DIRECT_DEPOSIT",
+        amount=Decimal(amount),
+        created_at=when.astimezone(UTC),
+        destination_id=PAYCHECK,
+        destination_name="Paycheck",
+        rule_id=rule,
+        rule_execution_id=execution,
+    )
+
+
+@pytest.mark.parametrize("time_zone", ["US/Pacific", "Asia/Tokyo", "Europe/London"])
+async def test_the_monthly_sensors_start_again_at_local_midnight_on_the_1st(
+    hass: HomeAssistant,
+    platform_config_entry: MockConfigEntry,
+    mock_platform_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+    time_zone: str,
+) -> None:
+    await hass.config.async_set_time_zone(time_zone)
+    zone = dt_util.get_default_time_zone()
+    late_november = datetime(2026, 11, 30, 23, 30, tzinfo=zone)
+    history = [
+        transfer_at("in-nov", datetime(2026, 11, 30, 23, 0, tzinfo=zone), amount="100.00"),
+        # One rule run that made two transfers, and another run: two runs.
+        transfer_at("run-1a", datetime(2026, 11, 30, 22, 0, tzinfo=zone), rule="r", execution="e1"),
+        transfer_at("run-1b", datetime(2026, 11, 30, 22, 1, tzinfo=zone), rule="r", execution="e1"),
+        transfer_at("run-2", datetime(2026, 11, 2, 1, 0, tzinfo=zone), rule="r", execution="e2"),
+        # A run whose transfer failed moved nothing: left out, like the other monthly sensors.
+        transfer_at(
+            "run-3", datetime(2026, 11, 3, tzinfo=zone), rule="r", execution="e3", status="ERROR"
+        ),
+        transfer_at(
+            "october", datetime(2026, 10, 31, 23, 59, tzinfo=zone), rule="r", execution="e0"
+        ),
+        # Just after midnight on Dec 1, local time: December's.
+        transfer_at("in-dec", datetime(2026, 12, 1, 0, 10, tzinfo=zone), amount="50.00"),
+        transfer_at("run-dec", datetime(2026, 12, 1, 0, 20, tzinfo=zone), rule="r"),
+    ]
+
+    async def transfers(*, since: datetime, account_ids: Any) -> tuple[Transfer, ...]:
+        now = dt_util.utcnow()
+        return tuple(
+            sorted(
+                (t for t in history if since <= t.created_at <= now),
+                key=lambda t: t.created_at,
+                reverse=True,
+            )
+        )
+
+    mock_platform_client.async_get_transfers.side_effect = transfers
+    freezer.move_to(late_november)
+    platform_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(platform_config_entry, options={CONF_ACTIVITY: True})
+    await hass.config_entries.async_setup(platform_config_entry.entry_id)
+    await hass.async_block_till_done()
+    november_start = datetime(2026, 11, 1, tzinfo=zone).isoformat()
+    assert hass.states.get(INCOMING).state == "100.00"
+    assert hass.states.get(COUNT).state == "4"  # in-nov, run-1a, run-1b, run-2
+    assert hass.states.get(RULE_RUNS).state == "2"
+    for entity_id in (INCOMING, COUNT, RULE_RUNS):
+        assert hass.states.get(entity_id).attributes["last_reset"] == november_start
+    asked = mock_platform_client.async_get_transfers.call_args.kwargs["since"]
+    assert asked.isoformat() == november_start
+
+    await next_poll(hass, freezer)  # an hour later: 00:30 on Dec 1, local time
+    december_start = datetime(2026, 12, 1, tzinfo=zone).isoformat()
+    assert hass.states.get(INCOMING).state == "50.00"
+    assert hass.states.get(COUNT).state == "2"
+    assert hass.states.get(RULE_RUNS).state == "1"  # a transfer without an execution id is one
+    for entity_id in (INCOMING, COUNT, RULE_RUNS):
+        assert hass.states.get(entity_id).attributes["last_reset"] == december_start
+    assert hass.states.get(RULE_RUNS).attributes["state_class"] == "total"
+
+
+# --- Transfers awaiting approval ---------------------------------------------------------------
+
+APPROVAL = "binary_sensor.sequence_transfers_awaiting_approval"
+
+
+async def test_on_while_transfers_await_approval(
+    hass: HomeAssistant,
+    activity_entry: MockConfigEntry,
+    mock_platform_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    state = hass.states.get(APPROVAL)
+    assert state.state == STATE_OFF
+    assert state.attributes["count"] == 0
+    assert state.attributes["device_class"] == "problem"
+    transfers = list(load_transfers())
+    transfers[0] = replace(transfers[0], status="PENDING_APPROVAL")
+    # One from last month, still waiting: the window reaches back to it.
+    waiting = replace(
+        transfers[4],
+        id="7a000000-0000-4000-8000-0000000000bb",
+        status="PENDING_APPROVAL",
+        completed_at=None,
+    )
+    mock_platform_client.async_get_transfers.return_value = (*transfers, waiting)
+    await next_poll(hass, freezer)
+    state = hass.states.get(APPROVAL)
+    assert state.state == STATE_ON
+    assert state.attributes["count"] == 2
+    transfers[0] = replace(transfers[0], status="PROCESSING")  # approved
+    mock_platform_client.async_get_transfers.return_value = tuple(transfers)
+    await next_poll(hass, freezer)
+    state = hass.states.get(APPROVAL)
+    assert state.state == STATE_OFF
+    assert state.attributes["count"] == 0
+
+
+async def test_activity_entities_only_with_activity(
+    hass: HomeAssistant, init_platform: MockConfigEntry, init_integration: MockConfigEntry
+) -> None:
+    for entity_id in (APPROVAL, RULE_RUNS, "event.sequence_transfer"):
+        assert hass.states.get(entity_id) is None
+
+
+async def test_an_hourly_poll_that_changed_nothing_writes_nothing(
+    hass: HomeAssistant,
+    activity_entry: MockConfigEntry,
+    mock_platform_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    writes = Writes(hass)
+    await next_poll(hass, freezer)
+    assert writes.take() == set()
+    transfers = list(load_transfers())
+    transfers[0] = replace(transfers[0], status="PENDING_APPROVAL")
+    mock_platform_client.async_get_transfers.return_value = tuple(transfers)
+    await next_poll(hass, freezer)
+    # The status changed: the approvals sensor and the event entity; the month's sums did not.
+    assert writes.take() == {APPROVAL, "event.sequence_transfer"}

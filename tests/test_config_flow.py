@@ -1,5 +1,6 @@
 """Tests for the config flow: user, reauth, reconfigure and options."""
 
+from collections.abc import AsyncIterator
 from typing import Any
 from unittest.mock import AsyncMock, MagicMock
 
@@ -39,6 +40,17 @@ from custom_components.sequence.const import (
 from .conftest import ANCHOR_ID, API_KEY, BASE_URL, PLATFORM_ANCHOR_ID, TOKEN, load_payload
 
 SIMULATOR_URL = "http://127.0.0.1:8765"
+
+
+@pytest.fixture(autouse=True)
+async def finish_reloads(hass: HomeAssistant) -> AsyncIterator[None]:
+    """Let the setups a flow started (a reauthentication's or reconfiguration's reload) finish.
+
+    Otherwise Home Assistant stops while one still forwards the entry to its platforms, and the
+    test fails now and then with whatever that setup left pending (a lingering timer).
+    """
+    yield
+    await hass.async_block_till_done()
 
 
 def user_input(token: str = TOKEN, base_url: str = BASE_URL) -> dict[str, Any]:

@@ -14,7 +14,7 @@ on the other fails here.
 import ast
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import fields
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import takewhile
 import json
@@ -22,11 +22,14 @@ from pathlib import Path
 import re
 import tomllib
 from typing import Any
-from unittest.mock import MagicMock
+from unittest.mock import AsyncMock, MagicMock
 
 from freezegun.api import FrozenDateTimeFactory
 import hass_frontend
 from homeassistant.components.automation.config import async_validate_config_item
+from homeassistant.components.script.config import (
+    async_validate_config_item as async_validate_script,
+)
 from homeassistant.config_entries import SETUP_RETRY_MAX_WAIT, SOURCE_USER
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.data_entry_flow import FlowResult, FlowResultType, section
@@ -48,22 +51,27 @@ from custom_components.sequence.api import (
     parse_accounts_payload,
     remote_rules,
 )
+from custom_components.sequence.api.models import ExternalTransaction
 from custom_components.sequence.api.platform import ROUTE_PERMISSIONS
 from custom_components.sequence.audit import AuditRecord
 from custom_components.sequence.backoff import RETRY_STEPS, FailureBackoff
-from custom_components.sequence.binary_sensor import API_PROBLEM_DESCRIPTIONS
+from custom_components.sequence.binary_sensor import (
+    API_PROBLEM_DESCRIPTIONS,
+    AWAITING_APPROVAL_DESCRIPTION,
+)
 from custom_components.sequence.button import REFRESH_DESCRIPTION
+from custom_components.sequence.calendar import PAYMENTS_DESCRIPTION
 from custom_components.sequence.const import CONF_BALANCE_EVENTS, DOMAIN
 from custom_components.sequence.errors import ERROR_KINDS
+from custom_components.sequence.event import TRANSFER_EVENT_DESCRIPTION
 from custom_components.sequence.money_entities import ROUTE_SENSORS, RULE_ENABLED, RULE_SENSORS
 from custom_components.sequence.sensor import (
+    ACTIVITY_DESCRIPTIONS,
     BALANCE_DESCRIPTIONS,
     BALANCE_STATUS_DESCRIPTION,
     DETAIL_DESCRIPTIONS,
     LAST_UPDATE_DESCRIPTION,
     LIABILITY_BALANCE_DESCRIPTION,
-    MONTHLY_INCOMING_DESCRIPTION,
-    MONTHLY_TRANSFERS_DESCRIPTION,
     PLATFORM_TOTAL_DESCRIPTIONS,
     TOTAL_DESCRIPTIONS,
 )
@@ -74,6 +82,7 @@ from tools.simulator.state import Bank
 
 from .conftest import (
     load_payload,
+    load_transfers,
     remote_rule_subentry,
     token_entry_with,
 )
@@ -92,9 +101,11 @@ DOCS = sorted(
         *(ROOT / "docs").glob("*.md"),
     }
 )
-ENTITY_ID = re.compile(r"^(?:sensor|binary_sensor|button)\.sequence_[a-z0-9_]+$")
+ENTITY_ID = re.compile(r"^(?:sensor|binary_sensor|button|calendar|event)\.sequence_[a-z0-9_]+$")
 NOTIFY = ("persistent_notification", "create")
 """The action every README automation uses: it exists on every Home Assistant."""
+GROCERIES_ID = "0b1e8c6a-1111-4c1b-9f7e-000000000001"  # fixtures/platform_accounts.json
+CHECKING_ID = "0b1e8c6a-1111-4c1b-9f7e-000000000004"
 HUB_DEVICE_NAME = "Sequence"
 """The name of each entry's hub device (``SequenceCoordinator.async_register_hub``)."""
 
@@ -179,16 +190,20 @@ HUB_ENTITIES = {
         d.translation_key,
     )
     for platform, descriptions in (
-        ("binary_sensor", tuple(API_PROBLEM_DESCRIPTIONS.values())),
+        (
+            "binary_sensor",
+            (*API_PROBLEM_DESCRIPTIONS.values(), AWAITING_APPROVAL_DESCRIPTION),
+        ),
         ("button", (REFRESH_DESCRIPTION,)),
+        ("calendar", (PAYMENTS_DESCRIPTION,)),
+        ("event", (TRANSFER_EVENT_DESCRIPTION,)),
         (
             "sensor",
             (
                 *TOTAL_DESCRIPTIONS,
                 *PLATFORM_TOTAL_DESCRIPTIONS,
                 LAST_UPDATE_DESCRIPTION,
-                MONTHLY_INCOMING_DESCRIPTION,
-                MONTHLY_TRANSFERS_DESCRIPTION,
+                *ACTIVITY_DESCRIPTIONS,
             ),
         ),
     )
@@ -316,12 +331,16 @@ def test_readme_images_are_small() -> None:
 # --- YAML examples ------------------------------------------------------------------------------
 
 
+def scripts() -> list[dict[str, Any]]:
+    return [block for block in yaml_blocks(README) if "sequence" in block]
+
+
 def test_every_yaml_block_parses() -> None:
     blocks = yaml_blocks(README)
     assert len(automations()) >= 3
     assert cards()
     assert all(isinstance(block, dict) for block in blocks)
-    assert len(blocks) == len(automations()) + len(cards())
+    assert len(blocks) == len(automations()) + len(cards()) + len(scripts())
 
 
 @pytest.mark.parametrize("example", automations(), ids=lambda block: block["alias"])
@@ -375,7 +394,7 @@ def test_cards_are_gauges_with_known_options(card: dict[str, Any]) -> None:
     assert card["min"] < card["max"]
 
 
-MENTIONED_ID = re.compile(r"\b(?:sensor|binary_sensor|button)\.sequence_[a-z0-9_]+")
+MENTIONED_ID = re.compile(r"\b(?:sensor|binary_sensor|button|calendar|event)\.sequence_[a-z0-9_]+")
 ENTITY_DOCS = (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")))
 """Where entity ids are promises: the README and the docs (not the changelog's history)."""
 
@@ -800,6 +819,131 @@ async def test_large_withdrawal_example_names_the_account(
     assert [call.data["message"] for call in calls] == [
         f"Rent Balance went down by $600.00 to ${new_rent}."
     ]
+
+
+# --- Scripts with the actions that answer ------------------------------------------------------
+
+LOOKUPS = {
+    "get_transfers": "async_get_transfers",
+    "get_transfer": "async_get_transfer",
+    "get_external_transactions": "async_get_external_transactions",
+    "get_accounts": None,
+}
+"""The actions that answer, and the client method each asks (None: it asks nothing)."""
+
+
+def script(alias: str) -> dict[str, Any]:
+    return next(block for block in scripts() if block["alias"] == alias)
+
+
+def test_every_action_that_answers_has_an_example_script() -> None:
+    shown = {example["sequence"][0]["action"] for example in scripts()}
+    assert shown == {f"{DOMAIN}.{name}" for name in LOOKUPS}
+    actions = section_of(README, "### Actions that answer")
+    assert {code_spans(row[0])[0] for row in table_of(actions)} == shown
+
+
+@pytest.mark.parametrize("example", scripts(), ids=lambda block: block["alias"])
+def test_scripts_ask_then_notify(example: dict[str, Any]) -> None:
+    first, *rest = example["sequence"]
+    assert first["action"].removeprefix(f"{DOMAIN}.") in LOOKUPS
+    assert first["response_variable"] == "found"
+    assert rest
+    for step in rest:
+        assert tuple(step["action"].split(".")) == NOTIFY
+    for mapping in walk(example):
+        assert "service" not in mapping
+
+
+@pytest.mark.parametrize("example", scripts(), ids=lambda block: block["alias"])
+async def test_scripts_pass_home_assistants_validation(
+    hass: HomeAssistant, example: dict[str, Any]
+) -> None:
+    """The same validation the script editor runs (raises on any error)."""
+    assert await async_validate_script(hass, slugify(example["alias"]), example)
+
+
+@pytest.fixture
+async def answering(
+    hass: HomeAssistant,
+    platform_config_entry: MockConfigEntry,
+    mock_platform_client: MagicMock,
+    frozen_start: FrozenDateTimeFactory,
+) -> MagicMock:
+    """An API-key entry whose client answers the look-ups from the fixtures."""
+    client = mock_platform_client
+    client.async_get_transfers = AsyncMock(return_value=load_transfers())
+    client.async_get_transfer = AsyncMock(return_value=load_transfers()[0])
+    client.async_get_external_transactions = AsyncMock(
+        return_value=(
+            ExternalTransaction(
+                id="x-2",
+                account_id=CHECKING_ID,
+                amount=Decimal("1200.00"),
+                direction=TransferDirection.INCOMING,
+                status="COMPLETE",
+                description="Payroll",
+                date=datetime(2026, 11, 20, 17, tzinfo=UTC),
+            ),
+            ExternalTransaction(
+                id="x-1",
+                account_id=CHECKING_ID,
+                amount=Decimal("4.50"),
+                direction=TransferDirection.OUTGOING,
+                status="PENDING",
+                description="Coffee",
+                date=datetime(2026, 11, 18, 16, tzinfo=UTC),
+            ),
+        )
+    )
+    await set_up(hass, platform_config_entry)
+    return client
+
+
+async def run_script(hass: HomeAssistant, alias: str, **fields: Any) -> list[str]:
+    """Run a README script; the messages it sent, whitespace collapsed."""
+    calls = async_mock_service(hass, *NOTIFY)
+    assert await async_setup_component(hass, "script", {"script": {"example": script(alias)}})
+    await hass.services.async_call("script", "example", fields, blocking=True)
+    await hass.async_block_till_done()
+    return [" ".join(call.data["message"].split()) for call in calls]
+
+
+async def test_last_transfers_into_groceries_script(
+    hass: HomeAssistant, answering: MagicMock
+) -> None:
+    messages = await run_script(hass, "Last transfers into Groceries")
+    assert messages == ["2026-11-20: $250.00 from Paycheck (pending)"]
+    kwargs = answering.async_get_transfers.call_args.kwargs
+    assert kwargs["account_ids"] == (GROCERIES_ID,)
+    assert kwargs["limit"] == 20
+
+
+async def test_transfer_status_script(hass: HomeAssistant, answering: MagicMock) -> None:
+    transfer_id = load_transfers()[0].id
+    messages = await run_script(hass, "Sequence transfer status", transfer_id=transfer_id)
+    assert messages == ["$250.00 from Paycheck to Groceries: pending."]
+    answering.async_get_transfer.assert_awaited_once_with(transfer_id)
+
+
+async def test_linked_account_week_script(
+    hass: HomeAssistant, answering: MagicMock, frozen_start: FrozenDateTimeFactory
+) -> None:
+    messages = await run_script(hass, "This week on Everyday Checking")
+    assert messages == ["2026-11-20 Payroll: $1200.00 2026-11-18 Coffee: -$4.50"]
+    kwargs = answering.async_get_external_transactions.call_args.kwargs
+    assert kwargs["account_ids"] == (CHECKING_ID,)
+    assert kwargs["since"].isoformat() == "2026-11-14T00:00:00-08:00"  # a week ago, all day
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("groceries", "Groceries has $412.06."), ("holiday", "No account is called holiday.")],
+)
+async def test_balance_of_script(
+    hass: HomeAssistant, answering: MagicMock, name: str, message: str
+) -> None:
+    assert await run_script(hass, "Sequence balance of", name=name) == [message]
 
 
 # --- The API boundary ---------------------------------------------------------------------------

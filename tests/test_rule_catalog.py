@@ -1,7 +1,7 @@
 """The rule catalog: an API-key entry's rules, and repairs for rules Sequence stopped running."""
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from unittest.mock import MagicMock
 
 from freezegun.api import FrozenDateTimeFactory
@@ -14,12 +14,18 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.sequence.api import (
     SequenceAuthError,
     SequenceConnectionError,
+    SequenceError,
+    SequenceNotFoundError,
     SequencePermissionError,
+    SequenceRefusedError,
+    SequenceResponseError,
+    SequenceServerError,
 )
-from custom_components.sequence.api.models import RuleSummary
+from custom_components.sequence.api.models import Rule, RuleSchedule, RuleSummary
 from custom_components.sequence.const import DOMAIN, SUBENTRY_RULE
 from custom_components.sequence.rule_catalog import (
     CATALOG_INTERVAL,
+    MAX_RULE_DETAILS,
     rule_issue_id,
     rule_problem,
 )
@@ -53,7 +59,7 @@ def test_rule_problems(rule: RuleSummary | None, problem: str | None) -> None:
 async def refresh_daily(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
     freezer.tick(CATALOG_INTERVAL)
     async_fire_time_changed(hass)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)  # where refreshes run
 
 
 async def test_the_catalog_of_an_api_key_entry(
@@ -192,7 +198,7 @@ async def test_a_failed_read_is_retried_soon(
     assert not catalog.last_update_success
     frozen_start.tick(timedelta(minutes=1))
     async_fire_time_changed(hass)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert catalog.data == {PLATFORM_RULE_ID: ENABLED}
 
 
@@ -216,3 +222,119 @@ async def test_removing_the_entry_removes_its_rule_repairs(
     assert await hass.config_entries.async_remove(platform_money.entry.entry_id)
     await hass.async_block_till_done()
     assert not [issue for (domain, _id), issue in issue_registry.issues.items() if domain == DOMAIN]
+
+
+# --- The full rules: which triggers are read, and what the calendar gets ------------------------
+
+WEEKLY = RuleSchedule(schedule_type="WEEKLY", start=datetime(2026, 11, 6, 17, tzinfo=UTC))
+
+
+def rule(rule_id: str, **changes: bool) -> RuleSummary:
+    return replace(ENABLED, id=rule_id, name=f"Rule {rule_id}", **changes)
+
+
+async def test_only_enabled_rules_the_api_describes_are_read_in_full(
+    hass: HomeAssistant, platform_money: MoneySetup, frozen_start: FrozenDateTimeFactory
+) -> None:
+    fake, client = platform_money.fake, platform_money.client
+    fake.rules = (
+        rule("scheduled"),
+        rule("manual"),
+        rule("disabled", enabled=False),
+        rule("unsupported", supported=False),
+        rule("deleted", deleted=True),
+    )
+    fake.schedules = {"scheduled": WEEKLY, "disabled": WEEKLY}
+    client.async_get_rule.reset_mock()
+    await refresh_daily(hass, frozen_start)
+    asked = {call.args[0] for call in client.async_get_rule.await_args_list}
+    assert asked == {"scheduled", "manual"}
+    catalog = platform_money.entry.runtime_data.rule_catalog
+    assert catalog is not None
+    assert list(catalog.scheduled_rules) == ["scheduled"]
+    assert catalog.scheduled_rules["scheduled"].schedule == WEEKLY
+
+
+async def test_at_most_50_rules_are_read_in_full_a_refresh(
+    hass: HomeAssistant, platform_money: MoneySetup, frozen_start: FrozenDateTimeFactory
+) -> None:
+    fake, client = platform_money.fake, platform_money.client
+    fake.rules = tuple(rule(f"r{index:02d}") for index in range(MAX_RULE_DETAILS + 10))
+    fake.schedules = {summary.id: WEEKLY for summary in fake.rules}
+    client.async_get_rule.reset_mock()
+    await refresh_daily(hass, frozen_start)
+    assert client.async_get_rule.await_count == MAX_RULE_DETAILS == 50
+    catalog = platform_money.entry.runtime_data.rule_catalog
+    assert catalog is not None
+    assert list(catalog.scheduled_rules) == [f"r{index:02d}" for index in range(50)]
+
+
+async def test_a_rule_sequence_disabled_in_between_is_not_scheduled(
+    hass: HomeAssistant, platform_money: MoneySetup, frozen_start: FrozenDateTimeFactory
+) -> None:
+    fake, client = platform_money.fake, platform_money.client
+    fake.rules = (rule("a"),)
+    client.async_get_rule.side_effect = None
+    client.async_get_rule.return_value = Rule(
+        summary=rule("a", enabled=False), trigger_type="SCHEDULED", schedule=WEEKLY
+    )
+    await refresh_daily(hass, frozen_start)
+    catalog = platform_money.entry.runtime_data.rule_catalog
+    assert catalog is not None
+    assert catalog.last_update_success
+    assert catalog.scheduled_rules == {}
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        SequenceNotFoundError("gone since the list"),
+        SequencePermissionError("x", permission="READ_RULES"),
+        SequenceRefusedError("x", code="INVALID_RULE"),
+        SequenceResponseError("unreadable"),
+    ],
+)
+async def test_a_rule_that_cannot_be_read_is_left_out_and_the_rest_stands(
+    hass: HomeAssistant,
+    platform_money: MoneySetup,
+    frozen_start: FrozenDateTimeFactory,
+    error: SequenceError,
+) -> None:
+    fake, client = platform_money.fake, platform_money.client
+    fake.rules = (rule("bad"), rule("good"))
+    fake.schedules = {"bad": WEEKLY, "good": WEEKLY}
+
+    async def get_rule(rule_id: str) -> Rule:
+        if rule_id == "bad":
+            raise error
+        return await fake.get_rule(rule_id)
+
+    client.async_get_rule.side_effect = get_rule
+    await refresh_daily(hass, frozen_start)
+    catalog = platform_money.entry.runtime_data.rule_catalog
+    assert catalog is not None
+    assert catalog.last_update_success
+    assert not catalog.permission_missing
+    assert list(catalog.scheduled_rules) == ["good"]
+    assert set(catalog.data) == {"bad", "good"}
+
+
+async def test_an_outage_while_reading_rules_fails_the_refresh_and_keeps_the_schedules(
+    hass: HomeAssistant, platform_money: MoneySetup, frozen_start: FrozenDateTimeFactory
+) -> None:
+    fake, client = platform_money.fake, platform_money.client
+    fake.rules = (rule("a"), rule("b"))
+    fake.schedules = {"a": WEEKLY, "b": WEEKLY}
+    await refresh_daily(hass, frozen_start)
+    catalog = platform_money.entry.runtime_data.rule_catalog
+    assert catalog is not None
+    assert set(catalog.scheduled_rules) == {"a", "b"}
+    client.async_get_rule.side_effect = SequenceServerError("down")
+    await refresh_daily(hass, frozen_start)
+    assert not catalog.last_update_success
+    assert set(catalog.scheduled_rules) == {"a", "b"}  # the last good refresh's
+    client.async_get_rule.side_effect = fake.get_rule
+    frozen_start.tick(timedelta(minutes=1))  # retried soon, not in a day
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert catalog.last_update_success

@@ -21,6 +21,7 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.sequence.api import Account, AccountKind, AccountsSnapshot
 from custom_components.sequence.api.platform_parse import parse_account_detail
 from custom_components.sequence.api.remote import parse_accounts_payload
+from custom_components.sequence.const import CONF_ACTIVITY
 from custom_components.sequence.sensor import balance_status
 
 from .conftest import load_payload, load_platform_snapshot
@@ -321,3 +322,28 @@ async def test_last_update_is_disabled_by_default(
 ) -> None:
     entry = entity_registry.async_get("sensor.sequence_last_successful_update")
     assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+
+
+ACTIVITY_SENSORS = (
+    "sensor.sequence_incoming_this_month",
+    "sensor.sequence_transfers_this_month",
+    "sensor.sequence_rule_runs_this_month",
+)
+
+
+@pytest.mark.usefixtures("mock_platform_client", "frozen_start")
+async def test_activity_sensors_snapshot(
+    hass: HomeAssistant,
+    platform_config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """The month's sensors on the hub; the fixtures' one rule run is this month's."""
+    platform_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(platform_config_entry, options={CONF_ACTIVITY: True})
+    await hass.config_entries.async_setup(platform_config_entry.entry_id)
+    await hass.async_block_till_done()
+    for entity_id in ACTIVITY_SENSORS:
+        assert entity_registry.async_get(entity_id) == snapshot(name=f"{entity_id}-entry")
+        assert hass.states.get(entity_id) == snapshot(name=f"{entity_id}-state")
+    assert hass.states.get("sensor.sequence_rule_runs_this_month").state == "1"

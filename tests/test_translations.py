@@ -7,24 +7,29 @@ import re
 import pytest
 
 from custom_components.sequence.api import AccountKind
-from custom_components.sequence.binary_sensor import API_PROBLEM_DESCRIPTIONS
+from custom_components.sequence.binary_sensor import (
+    API_PROBLEM_DESCRIPTIONS,
+    AWAITING_APPROVAL_DESCRIPTION,
+)
 from custom_components.sequence.button import REFRESH_DESCRIPTION
+from custom_components.sequence.calendar import PAYMENTS_DESCRIPTION
 from custom_components.sequence.errors import (
     ERROR_KINDS,
     MONEY_ERRORS,
     OUTCOME_REASONS,
     PERMISSION_NOT_GRANTED,
 )
+from custom_components.sequence.event import TRANSFER_EVENT_DESCRIPTION
+from custom_components.sequence.lookups import DIRECTIONS, LOOKUP_ERRORS, TRANSFER_STATUSES
 from custom_components.sequence.money_entities import ROUTE_SENSORS, RULE_ENABLED, RULE_SENSORS
 from custom_components.sequence.rule_catalog import RULE_PROBLEMS, rule_problem
 from custom_components.sequence.sensor import (
+    ACTIVITY_DESCRIPTIONS,
     BALANCE_DESCRIPTIONS,
     BALANCE_STATUS_DESCRIPTION,
     DETAIL_DESCRIPTIONS,
     LAST_UPDATE_DESCRIPTION,
     LIABILITY_BALANCE_DESCRIPTION,
-    MONTHLY_INCOMING_DESCRIPTION,
-    MONTHLY_TRANSFERS_DESCRIPTION,
     PLATFORM_TOTAL_DESCRIPTIONS,
     TOTAL_DESCRIPTIONS,
 )
@@ -52,8 +57,7 @@ def test_entity_translation_keys_and_icons() -> None:
                 *TOTAL_DESCRIPTIONS,
                 *PLATFORM_TOTAL_DESCRIPTIONS,
                 LAST_UPDATE_DESCRIPTION,
-                MONTHLY_INCOMING_DESCRIPTION,
-                MONTHLY_TRANSFERS_DESCRIPTION,
+                *ACTIVITY_DESCRIPTIONS,
                 *RULE_SENSORS,
                 *ROUTE_SENSORS,
             )
@@ -61,8 +65,11 @@ def test_entity_translation_keys_and_icons() -> None:
         "binary_sensor": {
             *(d.translation_key for d in API_PROBLEM_DESCRIPTIONS.values()),
             RULE_ENABLED.translation_key,
+            AWAITING_APPROVAL_DESCRIPTION.translation_key,
         },
         "button": {REFRESH_DESCRIPTION.translation_key},
+        "calendar": {PAYMENTS_DESCRIPTION.translation_key},
+        "event": {TRANSFER_EVENT_DESCRIPTION.translation_key},
     }
     for platform, keys in used.items():
         assert keys == set(STRINGS["entity"][platform]), platform
@@ -80,7 +87,9 @@ def test_exception_and_error_keys() -> None:
     named = set(re.findall(r'Refusal\(\s*f?"(\w+)"', SOURCE))
     named |= {f"not_a_{noun}" for noun in ("rule", "route")}  # actions.py names them by noun
     money = {*MONEY_ERRORS, *OUTCOME_REASONS}
-    assert texts_of(kinds) | {PERMISSION_NOT_GRANTED} | named | money == set(STRINGS["exceptions"])
+    assert texts_of(kinds) | {PERMISSION_NOT_GRANTED} | named | money | set(LOOKUP_ERRORS) == set(
+        STRINGS["exceptions"]
+    )
     assert texts_of(kinds) <= set(STRINGS["config"]["error"])
     for kind, description in API_PROBLEM_DESCRIPTIONS.items():
         assert description.translation_key == f"api_problem_{kind}"
@@ -222,3 +231,11 @@ def test_every_balance_status_is_translated() -> None:
     states = STRINGS["entity"]["sensor"]["balance_status"]["state"]
     assert BALANCE_STATUS_DESCRIPTION.options is not None
     assert set(states) == set(BALANCE_STATUS_DESCRIPTION.options)
+
+
+def test_every_transfer_event_type_and_filter_option_is_translated() -> None:
+    event = STRINGS["entity"]["event"]["transfer"]["state_attributes"]["event_type"]["state"]
+    assert set(event) == set(TRANSFER_EVENT_DESCRIPTION.event_types or ())
+    assert set(STRINGS["selector"]["transfer_status"]["options"]) == set(TRANSFER_STATUSES)
+    directions = set(STRINGS["selector"]["transfer_direction"]["options"])
+    assert directions == {direction.value for direction in DIRECTIONS}

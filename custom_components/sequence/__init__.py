@@ -27,8 +27,24 @@ from .sources import AccountsSource, PlatformAccountsSource, RemoteAccountsSourc
 from .subentries import async_setup_subentries
 from .transfers import TransferRunner
 
-PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
+PLATFORMS = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.CALENDAR,
+    Platform.EVENT,
+    Platform.SENSOR,
+]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+API_KEY_PLATFORMS = frozenset({Platform.CALENDAR})
+"""Platforms only an API key has entities on: an access-token entry does not set them up (a
+calendar platform would put an empty Calendar in the sidebar)."""
+
+
+def entry_platforms(entry: SequenceConfigEntry) -> list[Platform]:
+    """The platforms the entry is set up on."""
+    if entry.data.get(CONF_CREDENTIAL_KIND) == KIND_API_KEY:
+        return list(PLATFORMS)
+    return [platform for platform in PLATFORMS if platform not in API_KEY_PLATFORMS]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -58,6 +74,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SequenceConfigEntry) -> 
         money=money,
         rules=RuleRunner(hass, entry, money, platform_client),
         transfers=TransferRunner(hass, entry, money, platform_client, coordinator),
+        lookup_client=platform_client,
     )
     if platform_client is not None:
         runtime.rule_catalog = await async_setup_rule_catalog(hass, entry, platform_client)
@@ -73,13 +90,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: SequenceConfigEntry) -> 
     await async_setup_subentries(hass, entry)
     runtime.rules.async_resume()
     runtime.transfers.async_resume()
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    await hass.config_entries.async_forward_entry_setups(entry, entry_platforms(entry))
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SequenceConfigEntry) -> bool:
     """Unload a config entry."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    return await hass.config_entries.async_unload_platforms(entry, entry_platforms(entry))
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: SequenceConfigEntry) -> None:

@@ -1,5 +1,8 @@
 """The actions: ``sequence.trigger_rule``, ``sequence.transfer``, ``sequence.get_audit_log``.
 
+The look-ups (``sequence.get_transfers`` and the others of :mod:`.lookups`) are registered here
+too, the same way.
+
 Registered once (``async_setup``), for administrators only: a call with a user in its context
 (someone in the UI, or a script they run) needs an admin; a call without one (an automation's
 trigger, the system) passes. What a call names is a device: a rule's or a transfer route's,
@@ -33,6 +36,7 @@ from .const import (
 )
 from .coordinator import SequenceConfigEntry
 from .guard import MoneyCall, Refusal, async_refusal
+from .lookups import async_setup_lookup_actions
 from .money import amount_cents, call_key, valid_key
 from .rules import RuleRequest
 from .subentry_data import RouteSettings, RuleSettings
@@ -122,6 +126,7 @@ def async_setup_actions(hass: HomeAssistant) -> None:
         GET_AUDIT_LOG_SCHEMA,
         SupportsResponse.ONLY,
     )
+    async_setup_lookup_actions(hass)
 
 
 async def _async_trigger_rule(call: ServiceCall) -> ServiceResponse:

@@ -34,6 +34,7 @@ from .texts import credential_kind
 
 FAILED_STATUSES = frozenset({"ERROR", "INCOMPLETE", "CANCELLED"})
 """Transfers in these states moved no money: they are left out of the month's summary."""
+PENDING_APPROVAL = "PENDING_APPROVAL"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,6 +46,10 @@ class ActivitySummary:
     """Money that arrived from outside Sequence (``MONEY_IN``), in dollars."""
     transfer_count: int
     """Transfers of any direction created this month."""
+    rule_runs: int
+    """Distinct rule executions among this month's transfers."""
+    awaiting_approval: int
+    """Transfers waiting for the user's approval (``PENDING_APPROVAL``), of any month."""
 
 
 def missing_permission_issue_id(entry: SequenceConfigEntry) -> str:
@@ -181,4 +186,14 @@ class SequenceActivityCoordinator(DataUpdateCoordinator[ActivitySummary]):
                 Decimal("0.00"),
             ),
             transfer_count=len(this_month),
+            rule_runs=len(
+                {
+                    transfer.rule_execution_id or transfer.id
+                    for transfer in this_month
+                    if transfer.rule_id is not None or transfer.rule_execution_id is not None
+                }
+            ),
+            awaiting_approval=sum(
+                1 for transfer in transfers if transfer.status == PENDING_APPROVAL
+            ),
         )

@@ -1,4 +1,4 @@
-"""Binary sensors: whether, and why, the Sequence API is failing; whether a rule is enabled."""
+"""Binary sensors: API problems, rules enabled in Sequence, transfers awaiting approval."""
 
 from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
@@ -9,8 +9,9 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .activity import SequenceActivityCoordinator
 from .coordinator import SequenceConfigEntry
-from .entity import SequenceEntity
+from .entity import SequenceEntity, SequenceHubEntity
 from .money_entities import binary_sensors_for
 from .subentries import async_add_subentry_entities
 from .texts import CREDENTIAL_KINDS, credential_kind
@@ -28,6 +29,11 @@ API_PROBLEM_DESCRIPTIONS = {
     )
     for kind in CREDENTIAL_KINDS
 }
+AWAITING_APPROVAL_DESCRIPTION = BinarySensorEntityDescription(
+    key="transfers_awaiting_approval",
+    translation_key="transfers_awaiting_approval",
+    device_class=BinarySensorDeviceClass.PROBLEM,
+)
 
 
 async def async_setup_entry(
@@ -35,9 +41,14 @@ async def async_setup_entry(
     entry: SequenceConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the API-problem sensor to the hub device."""
+    """Add the API-problem sensor (and, with activity, the approvals sensor) to the hub."""
     description = API_PROBLEM_DESCRIPTIONS[credential_kind(entry)]
-    async_add_entities([SequenceApiProblemSensor(entry.runtime_data.coordinator, description)])
+    hub: list[BinarySensorEntity] = [
+        SequenceApiProblemSensor(entry.runtime_data.coordinator, description)
+    ]
+    if (activity := entry.runtime_data.activity) is not None:
+        hub.append(SequenceAwaitingApprovalSensor(activity, AWAITING_APPROVAL_DESCRIPTION))
+    async_add_entities(hub)
     async_add_subentry_entities(
         hass, entry, async_add_entities, lambda subentry: binary_sensors_for(entry, subentry)
     )
@@ -64,3 +75,19 @@ class SequenceApiProblemSensor(SequenceEntity, BinarySensorEntity):
             if self.coordinator.last_update_success
             else self.coordinator.last_error_kind
         }
+
+
+class SequenceAwaitingApprovalSensor(
+    SequenceHubEntity[SequenceActivityCoordinator], BinarySensorEntity
+):
+    """On while a transfer waits for the user's approval in Sequence; how many, as ``count``."""
+
+    @property
+    def is_on(self) -> bool:
+        """True while any transfer is ``PENDING_APPROVAL``."""
+        return self.coordinator.data.awaiting_approval > 0
+
+    @property
+    def extra_state_attributes(self) -> dict[str, int]:
+        """How many transfers wait."""
+        return {"count": self.coordinator.data.awaiting_approval}

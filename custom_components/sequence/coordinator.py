@@ -47,6 +47,7 @@ from .texts import credential_kind
 if TYPE_CHECKING:
     from .activity import SequenceActivityCoordinator
     from .guard import MoneyGuard
+    from .lookups import LookupClient
     from .rule_catalog import RuleCatalogCoordinator
     from .rules import RuleRunner
     from .transfers import TransferRunner
@@ -65,6 +66,8 @@ class SequenceRuntimeData:
     rule_catalog: RuleCatalogCoordinator | None = None
     """API key with ``READ_RULES`` only: Sequence's rules by id (``.data``; "Enabled in
     Sequence" shows it)."""
+    lookup_client: LookupClient | None = None
+    """API key only: the Platform API client the look-up actions ask."""
 
 
 type SequenceConfigEntry = ConfigEntry[SequenceRuntimeData]

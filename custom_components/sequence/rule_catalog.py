@@ -6,11 +6,20 @@ A rule subentry whose rule Sequence deleted, disabled or can no longer run throu
 gets a repair issue naming the subentry and saying how to fix it; the issue goes away once
 it is fixed (or the subentry is removed).
 
+Each refresh also reads the full rule (``GET /rules/{id}``) of every enabled rule the API can
+describe, at most ``MAX_RULE_DETAILS`` of them, for their triggers: the payments calendar shows
+when the scheduled ones run next. The list says nothing about triggers, so no fewer will do. A
+rule whose detail Sequence refuses or cannot describe is left out of the calendar; a failure
+that concerns every request (an outage, the rate limit, the key) fails the refresh, which is
+then retried soon.
+
 A key without ``READ_RULES`` is not an error: the entry gets no catalog. A key that loses it
 later keeps its catalog, failing (its sensors unavailable, its repairs withdrawn: nothing can
 be said about the rules any more) until the permission is back.
 """
 
+import asyncio
+from collections.abc import Mapping
 from typing import Final
 
 from homeassistant.core import HomeAssistant
@@ -18,8 +27,14 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
-from .api import SequenceError, SequencePermissionError, SequencePlatformClient
-from .api.models import RuleSummary
+from .api import (
+    SequenceError,
+    SequencePermissionError,
+    SequencePlatformClient,
+    SequenceRefusedError,
+    SequenceResponseError,
+)
+from .api.models import Rule, RuleSummary
 from .backoff import FailureBackoff
 from .const import DOMAIN, LOGGER, PLATFORM_LIST_INTERVAL, SUBENTRY_RULE
 from .coordinator import SequenceConfigEntry
@@ -30,6 +45,14 @@ from .texts import credential_kind
 
 CATALOG_INTERVAL: Final = PLATFORM_LIST_INTERVAL
 """Daily, like the account list: rules change when the user edits them in Sequence."""
+MAX_RULE_DETAILS: Final = 50
+"""Full rules read per refresh at most (the first enabled, supported ones Sequence lists)."""
+SCHEDULED: Final = "SCHEDULED"
+
+
+def needs_trigger(rule: RuleSummary) -> bool:
+    """Whether a listed rule's trigger is read: it runs, and the API can describe it."""
+    return rule.enabled and rule.supported and not rule.deleted
 
 
 def rule_issue_id(entry_id: str, subentry_id: str) -> str:
@@ -71,18 +94,58 @@ class RuleCatalogCoordinator(DataUpdateCoordinator[dict[str, RuleSummary]]):
         self.client = client
         self.permission_missing = False
         """The last refresh was refused for a missing ``READ_RULES``."""
+        self.scheduled_rules: Mapping[str, Rule] = {}
+        """The enabled rules with a schedule (``SCHEDULED`` trigger), by id, as of the last good
+        refresh: what the payments calendar shows."""
         self._backoff = FailureBackoff(CATALOG_INTERVAL)
 
     async def _async_update_data(self) -> dict[str, RuleSummary]:
         try:
             rules = await self.client.async_list_rules()
+            scheduled = await self._async_scheduled(rules)
         except SequenceError as err:
             raise self._failure(err) from err
         self.permission_missing = False
+        self.scheduled_rules = scheduled
         self._backoff.succeeded()
         catalog = {rule.id: rule for rule in rules}
         self._sync_issues(catalog)
         return catalog
+
+    async def _async_scheduled(self, rules: tuple[RuleSummary, ...]) -> dict[str, Rule]:
+        """The full rules of those listed that run on a schedule (their details read at once).
+
+        Raises:
+            SequenceError: a failure that concerns every request, the first one met.
+        """
+        wanted = [rule.id for rule in rules if needs_trigger(rule)][:MAX_RULE_DETAILS]
+        found = await asyncio.gather(
+            *(self._async_rule(rule_id) for rule_id in wanted), return_exceptions=True
+        )
+        scheduled: dict[str, Rule] = {}
+        for rule in found:
+            if isinstance(rule, BaseException):
+                raise rule
+            if (
+                rule is not None
+                and needs_trigger(rule.summary)
+                and rule.trigger_type == SCHEDULED
+                and rule.schedule is not None
+            ):
+                scheduled[rule.summary.id] = rule
+        return scheduled
+
+    async def _async_rule(self, rule_id: str) -> Rule | None:
+        """The rule in full; None when Sequence refuses or cannot describe this one rule.
+
+        A 404 (deleted since the list), a 403 for this rule, an ``INVALID_RULE`` or an answer
+        this version cannot read: the rest of the catalog stands.
+        """
+        try:
+            return await self.client.async_get_rule(rule_id)
+        except (SequencePermissionError, SequenceRefusedError, SequenceResponseError) as err:
+            LOGGER.debug("A rule's trigger could not be read: %s", err)
+            return None
 
     def _failure(self, err: SequenceError) -> ConfigEntryAuthFailed | UpdateFailed:
         """Retry soon (1, 2, 5, 15, 30 minutes, then daily); a lost permission withdraws all."""

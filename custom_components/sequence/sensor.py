@@ -217,13 +217,37 @@ LAST_UPDATE_DESCRIPTION = SensorEntityDescription(
     # Noisy: a new state on every poll, also when nothing else changed.
     entity_registry_enabled_default=False,
 )
-MONTHLY_INCOMING_DESCRIPTION = SensorEntityDescription(
-    key="monthly_incoming", translation_key="monthly_incoming", **MONEY_TOTAL
+
+
+@dataclass(frozen=True, kw_only=True)
+class SequenceActivitySensorDescription(SensorEntityDescription):
+    """A value of this month's activity summary."""
+
+    value_fn: Callable[[ActivitySummary], Decimal | int]
+
+
+MONTHLY_INCOMING_DESCRIPTION = SequenceActivitySensorDescription(
+    key="monthly_incoming",
+    translation_key="monthly_incoming",
+    value_fn=lambda summary: summary.incoming_total,
+    **MONEY_TOTAL,
 )
-MONTHLY_TRANSFERS_DESCRIPTION = SensorEntityDescription(
+MONTHLY_TRANSFERS_DESCRIPTION = SequenceActivitySensorDescription(
     key="monthly_transfer_count",
     translation_key="monthly_transfer_count",
     state_class=SensorStateClass.TOTAL,
+    value_fn=lambda summary: summary.transfer_count,
+)
+MONTHLY_RULE_RUNS_DESCRIPTION = SequenceActivitySensorDescription(
+    key="monthly_rule_runs",
+    translation_key="monthly_rule_runs",
+    state_class=SensorStateClass.TOTAL,
+    value_fn=lambda summary: summary.rule_runs,
+)
+ACTIVITY_DESCRIPTIONS = (
+    MONTHLY_INCOMING_DESCRIPTION,
+    MONTHLY_TRANSFERS_DESCRIPTION,
+    MONTHLY_RULE_RUNS_DESCRIPTION,
 )
 
 
@@ -246,8 +270,7 @@ async def async_setup_entry(
     hub.append(SequenceLastUpdateSensor(coordinator, LAST_UPDATE_DESCRIPTION))
     if (activity := entry.runtime_data.activity) is not None:
         hub.extend(
-            SequenceActivitySensor(activity, description)
-            for description in (MONTHLY_INCOMING_DESCRIPTION, MONTHLY_TRANSFERS_DESCRIPTION)
+            SequenceActivitySensor(activity, description) for description in ACTIVITY_DESCRIPTIONS
         )
     async_add_entities(hub)
     known: set[tuple[str, str]] = set()
@@ -413,18 +436,14 @@ class SequenceLastUpdateSensor(SequenceEntity, SequenceSensor):
 class SequenceActivitySensor(SequenceHubEntity[SequenceActivityCoordinator], SequenceSensor):
     """This month's activity on the hub device (Platform API with activity switched on)."""
 
-    @property
-    def _summary(self) -> ActivitySummary:
-        return self.coordinator.data
+    entity_description: SequenceActivitySensorDescription
 
     @property
     def native_value(self) -> Decimal | int:
-        """The month's incoming total, or its transfer count."""
-        if self.entity_description.key == "monthly_incoming":
-            return self._summary.incoming_total
-        return self._summary.transfer_count
+        """The month's incoming total, transfer count or rule runs."""
+        return self.entity_description.value_fn(self.coordinator.data)
 
     @property
     def last_reset(self) -> datetime:
-        """Both start again at the beginning of every month."""
-        return self._summary.month_start
+        """Each starts again at the beginning of every month."""
+        return self.coordinator.data.month_start

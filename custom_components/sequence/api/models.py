@@ -184,21 +184,26 @@ class Transfer:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ExternalTransaction:
-    """One transaction of a linked external account (Platform API), as its bank reported it."""
+    """One transaction of a linked (external) account (``GET /external-transactions``).
+
+    Sequence only shows these: it did not make them, and names no counterparty. No account or
+    routing number is kept.
+    """
 
     id: str
     account_id: str
-    """The external account's id (the counterparty is not known)."""
+    """The linked account it belongs to."""
     amount: Decimal
     """Positive dollars, whatever the direction."""
     direction: TransferDirection
-    """Relative to the account: ``INCOMING`` (``MONEY_IN``) or ``OUTGOING`` (``MONEY_OUT``)."""
+    """Seen from the linked account: ``INCOMING`` (``MONEY_IN``, money arrived in it) or
+    ``OUTGOING`` (``MONEY_OUT``); ``UNKNOWN`` for a direction this version does not know."""
     status: str
     """As Sequence sends it: ``PENDING`` or ``COMPLETE``."""
     description: str
-    """The bank's text, e.g. ``"Spotify"`` (may be empty)."""
+    """The bank's text, as sent (may be empty)."""
     date: datetime
-    """When it happened (``transactionDate``, aware, UTC)."""
+    """``transactionDate`` (aware, UTC)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
