@@ -254,12 +254,29 @@ RECORD_EVENTS = {const.EVENT_MONEY_ACTION: {field.name for field in fields(Audit
 ``AuditRecord.as_dict()``, so its keys are the record's fields."""
 
 
+def dict_builders(trees: list[ast.Module]) -> dict[str, set[str]]:
+    """Functions of the integration that return a dict literal: name -> its keys."""
+    return {
+        node.name: {key.value for key in returned.keys if isinstance(key, ast.Constant)}
+        for tree in trees
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef)
+        for statement in node.body
+        if isinstance(statement, ast.Return) and isinstance(returned := statement.value, ast.Dict)
+    }
+
+
 def fired_events() -> dict[str, set[str]]:
-    """Event type -> the keys of the data dict, for every ``hass.bus.async_fire`` in the code."""
+    """Event type -> the keys of the data dict, for every ``hass.bus.async_fire`` in the code.
+
+    The data is a dict literal, a call of a function returning one, or an audit record.
+    """
     names = {name: value for name, value in vars(const).items() if name.startswith("EVENT_")}
     fired: dict[str, set[str]] = {}
-    for path in INTEGRATION.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    trees = [ast.parse(path.read_text(encoding="utf-8")) for path in INTEGRATION.rglob("*.py")]
+    builders = dict_builders(trees)
+    for path, tree in zip(INTEGRATION.rglob("*.py"), trees, strict=True):
+        for node in ast.walk(tree):
             if not (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
@@ -273,6 +290,12 @@ def fired_events() -> dict[str, set[str]]:
             for name in events:
                 if isinstance(data, ast.Dict):
                     fired[name] = {key.value for key in data.keys if isinstance(key, ast.Constant)}
+                elif (
+                    isinstance(data, ast.Call)
+                    and isinstance(data.func, ast.Name)
+                    and data.func.id in builders
+                ):
+                    fired[name] = builders[data.func.id]
                 else:
                     assert name in RECORD_EVENTS, f"{path.name}: fire events with a dict literal"
                     fired[name] = RECORD_EVENTS[name]

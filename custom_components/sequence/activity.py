@@ -52,6 +52,24 @@ class ActivitySummary:
     """Transfers waiting for the user's approval (``PENDING_APPROVAL``), of any month."""
 
 
+def transfer_event_data(
+    entry_id: str, transfer: Transfer, previous_status: str | None
+) -> dict[str, str | None]:
+    """The data of ``sequence_transfer`` for a transfer's new status (no names, no numbers)."""
+    return {
+        "config_entry_id": entry_id,
+        "transfer_id": transfer.id,
+        "direction": transfer.direction.value,
+        "amount": str(transfer.amount),
+        "currency": "USD",
+        "status": transfer.status,
+        "previous_status": previous_status,
+        "origin": transfer.origin,
+        "rule_id": transfer.rule_id,
+        "created_at": transfer.created_at.isoformat(),
+    }
+
+
 def missing_permission_issue_id(entry: SequenceConfigEntry) -> str:
     """The repair issue raised while the key lacks READ_TRANSFERS."""
     return f"{entry.entry_id}_missing_read_transfers"
@@ -155,19 +173,7 @@ class SequenceActivityCoordinator(DataUpdateCoordinator[ActivitySummary]):
             if first_poll or previous == transfer.status:
                 continue
             self.hass.bus.async_fire(
-                EVENT_TRANSFER,
-                {
-                    "config_entry_id": self.config_entry.entry_id,
-                    "transfer_id": transfer.id,
-                    "direction": transfer.direction.value,
-                    "amount": str(transfer.amount),
-                    "currency": "USD",
-                    "status": transfer.status,
-                    "previous_status": previous,
-                    "origin": transfer.origin,
-                    "rule_id": transfer.rule_id,
-                    "created_at": transfer.created_at.isoformat(),
-                },
+                EVENT_TRANSFER, transfer_event_data(self.config_entry.entry_id, transfer, previous)
             )
         self._statuses = statuses
         self._pending_since = min(pending, default=None)

@@ -27,6 +27,7 @@ from homeassistant.util import dt as dt_util
 
 from .audit import AuditOutcome, AuditRecord, AuditTrail, MoneyAction
 from .const import DOMAIN
+from .errors import Executed, MoneyFailure
 from .ledger import Attempt, AttemptStatus, Follow, MoneyLedger, Outcome
 
 UNCERTAIN = frozenset({AttemptStatus.RESERVED, AttemptStatus.UNKNOWN})
@@ -312,6 +313,32 @@ class MoneyGuard:
         await self.async_audit(
             call, AUDIT_OUTCOME[status], reason=reason, error=error, reference=outcome.reference
         )
+
+    async def async_settle_failure(
+        self, reservation: Reservation, failure: MoneyFailure, started: datetime
+    ) -> HomeAssistantError:
+        """Settle a live request that failed, as ``failure`` says it went; the error to raise.
+
+        Refused or never sent: its share is given back (unless it repeats an earlier request,
+        see :meth:`async_settle`). Unknown: kept. Still running under the same key (409): what
+        the first request holds stays as it is, and a new share is kept as unknown.
+        """
+        call = reservation.call
+        if failure.executed is Executed.RUNNING:
+            if reservation.repeat is None:
+                await self.ledger.async_set_status(
+                    call.subentry_id, call.idempotency_key, AttemptStatus.UNKNOWN
+                )
+            await self.async_audit(call, AuditOutcome.UNKNOWN, error=failure.error)
+            return failure.error
+        await self.async_settle(
+            reservation,
+            AttemptStatus.RELEASED if failure.executed is Executed.NO else AttemptStatus.UNKNOWN,
+            Outcome(at=started, result=failure.result, amount_cents=call.amount_cents),
+            reason=failure.reason,
+            error=failure.error,
+        )
+        return failure.error
 
     async def async_audit(
         self,

@@ -30,7 +30,7 @@ from .api.remote_rules import RemoteRuleTrigger
 from .audit import AuditOutcome, MoneyAction
 from .const import DOMAIN, EVENT_RULE_EXECUTED, SUBENTRY_RULE
 from .coordinator import SequenceConfigEntry
-from .errors import Executed, MoneyFailure, money_action_error
+from .errors import MoneyFailure, money_action_error
 from .follow import Follower, Pending, after_failed_look
 from .guard import NO_LIMITS, MoneyCall, MoneyGuard, Refusal, Reservation, request_fingerprint
 from .ledger import Attempt, AttemptStatus, Follow, Outcome
@@ -271,24 +271,8 @@ class RuleRunner:
     ) -> HomeAssistantError:
         """Settle a live request that failed; the error to raise."""
         call = reservation.call
-        failure = self._failure(err, call)
-        if failure.executed is Executed.RUNNING:
-            # The first request with this key is still running: what it holds stays as it is.
-            if reservation.repeat is None:
-                await self._guard.ledger.async_set_status(
-                    call.subentry_id, call.idempotency_key, AttemptStatus.UNKNOWN
-                )
-            await self._guard.async_audit(call, AuditOutcome.UNKNOWN, error=failure.error)
-            return failure.error
-        status = (
-            AttemptStatus.RELEASED if failure.executed is Executed.NO else AttemptStatus.UNKNOWN
-        )
-        await self._guard.async_settle(
-            reservation,
-            status,
-            Outcome(at=started, result=failure.result, amount_cents=call.amount_cents),
-            reason=failure.reason,
-            error=failure.error,
+        error = await self._guard.async_settle_failure(
+            reservation, self._failure(err, call), started
         )
         if isinstance(err, SequenceRuleSecretError):
             ir.async_create_issue(
@@ -300,7 +284,7 @@ class RuleRunner:
                 translation_key="rule_secret_refused",
                 translation_placeholders={"title": call.title, "entry_title": self._entry.title},
             )
-        return failure.error
+        return error
 
     def _failure(
         self, err: SequenceError, call: MoneyCall, *, simulation: bool = False

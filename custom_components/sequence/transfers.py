@@ -24,11 +24,12 @@ from homeassistant.core import Context, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
 
+from .activity import transfer_event_data
 from .api import SequenceError, Transfer
 from .audit import AuditOutcome, MoneyAction
 from .const import DOMAIN, EVENT_TRANSFER, MIN_TRANSFER_CENTS, SUBENTRY_ROUTE
 from .coordinator import SequenceConfigEntry, SequenceCoordinator
-from .errors import Executed, MoneyFailure, money_action_error
+from .errors import MoneyFailure, money_action_error
 from .follow import Follower, Pending, after_failed_look
 from .guard import (
     MoneyCall,
@@ -364,27 +365,8 @@ class TransferRunner:
         self, reservation: Reservation, err: SequenceError, started: datetime
     ) -> HomeAssistantError:
         """Settle a live request that failed; the error to raise."""
-        call = reservation.call
-        failure = self._failure(err, call)
-        if failure.executed is Executed.RUNNING:
-            # The first request with this key is still running: what it holds stays as it is.
-            if reservation.repeat is None:
-                await self._guard.ledger.async_set_status(
-                    call.subentry_id, call.idempotency_key, AttemptStatus.UNKNOWN
-                )
-            await self._guard.async_audit(call, AuditOutcome.UNKNOWN, error=failure.error)
-            return failure.error
-        status = (
-            AttemptStatus.RELEASED if failure.executed is Executed.NO else AttemptStatus.UNKNOWN
-        )
-        await self._guard.async_settle(
-            reservation,
-            status,
-            Outcome(at=started, result=failure.result, amount_cents=call.amount_cents),
-            reason=failure.reason,
-            error=failure.error,
-        )
-        return failure.error
+        failure = self._failure(err, reservation.call)
+        return await self._guard.async_settle_failure(reservation, failure, started)
 
     def _failure(
         self, err: SequenceError, call: MoneyCall, *, simulation: bool = False
@@ -510,18 +492,7 @@ class TransferRunner:
             activity.note_transfer_status(transfer.id, transfer.status)
         self._hass.bus.async_fire(
             EVENT_TRANSFER,
-            {
-                "config_entry_id": self._entry.entry_id,
-                "transfer_id": transfer.id,
-                "direction": transfer.direction.value,
-                "amount": str(transfer.amount),
-                "currency": "USD",
-                "status": transfer.status,
-                "previous_status": previous,
-                "origin": transfer.origin,
-                "rule_id": transfer.rule_id,
-                "created_at": transfer.created_at.isoformat(),
-            },
+            transfer_event_data(self._entry.entry_id, transfer, previous),
             context=context,
         )
         return True
