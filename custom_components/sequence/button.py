@@ -6,8 +6,6 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import SequenceConfigEntry
 from .entity import SequenceEntity
-from .errors import action_error
-from .texts import credential_kind
 
 PARALLEL_UPDATES = 0
 
@@ -37,9 +35,4 @@ class SequenceRefreshButton(SequenceEntity, ButtonEntity):
 
     async def async_press(self) -> None:
         """Poll now, listing accounts afresh; tell the user (translated) when the poll fails."""
-        self.coordinator.source.invalidate()
-        await self.coordinator.async_refresh()
-        if not self.coordinator.last_update_success:
-            raise action_error(
-                self.coordinator.last_error, credential_kind(self.coordinator.config_entry)
-            )
+        await self.coordinator.async_refresh_now()

@@ -39,7 +39,7 @@ from .const import (
     PLATFORM_DEFAULT_SCAN_INTERVAL,
     SEQUENCE_APP_URL,
 )
-from .errors import UNEXPECTED_RESPONSE, error_kind, required_wait, update_error
+from .errors import UNEXPECTED_RESPONSE, action_error, error_kind, required_wait, update_error
 from .reauth import reload_for_reauthentication
 from .sources import AccountsSource
 from .texts import credential_kind
@@ -151,6 +151,17 @@ class SequenceCoordinator(DataUpdateCoordinator[SequenceData]):
             entry_type=dr.DeviceEntryType.SERVICE,
             configuration_url=SEQUENCE_APP_URL,
         )
+
+    async def async_refresh_now(self) -> None:
+        """Poll now, with the account list read afresh (what the Refresh button asks for).
+
+        Raises:
+            HomeAssistantError: the poll failed (translated, naming the entry's credential).
+        """
+        self.source.invalidate()
+        await self.async_refresh()
+        if not self.last_update_success:
+            raise action_error(self.last_error, credential_kind(self.config_entry))
 
     @property
     def last_error_kind(self) -> str | None:
