@@ -991,6 +991,31 @@ async def test_balance_of_script(
     assert await run_script(hass, "Sequence balance of", name=name) == [message]
 
 
+def returned(action: str) -> set[str]:
+    """The keys the README's action tables say ``action`` returns."""
+    rows = [row for heading in ACTION_TABLES for row in table_of(section_of(README, heading))]
+    return next(set(code_spans(row[2])) for row in rows if code_spans(row[0])[0] == action)
+
+
+async def test_the_look_ups_return_what_the_table_says(
+    hass: HomeAssistant, answering: MagicMock
+) -> None:
+    config_entry_id = {"config_entry_id": "01JSEQUENCETESTENTRYPLATFORM"}
+    checking = er.async_get(hass).async_get("sensor.sequence_everyday_checking_balance")
+    assert checking is not None
+    assert checking.device_id is not None
+    for action, data, key, listed_by in (
+        ("get_transfers", {}, "transfers", "get_transfers"),
+        ("get_transfer", {"transfer_id": "t-1"}, "transfer", "get_transfers"),  # "as above"
+        ("get_external_transactions", {"account": checking.device_id}, "transactions", None),
+        ("get_accounts", {}, "accounts", None),
+    ):
+        response = await call_action(hass, action, {**config_entry_id, **data})
+        answer = response[key][0] if isinstance(response[key], list) else response[key]
+        documented = returned(f"{DOMAIN}.{action}") | returned(f"{DOMAIN}.{listed_by or action}")
+        assert {key, *answer} <= documented, action
+
+
 # --- Moving money: the README's examples, run -------------------------------------------------
 
 VACATION_ROUTE = "Emergency Fund → Vacation"
@@ -1124,6 +1149,24 @@ async def test_round_ups_script_simulates_unless_told(
         ("trigger_rule", True),
         ("trigger_rule", False),
     ]
+
+
+async def test_the_money_actions_return_what_the_table_says(
+    hass: HomeAssistant, money_examples: MoneySetup
+) -> None:
+    rule = await call_action(hass, "trigger_rule", {"rule": money_examples.rule_device})
+    assert rule.keys() == returned(f"{DOMAIN}.trigger_rule")
+    route = {"route": money_examples.route_device, "amount": 20}
+    assert (await call_action(hass, "transfer", route)).keys() == returned(f"{DOMAIN}.transfer")
+    audit = await call_action(
+        hass, "get_audit_log", {"config_entry_id": money_examples.entry.entry_id}
+    )
+    assert audit.keys() <= returned(f"{DOMAIN}.get_audit_log")
+    events = section_of(README, "### Events")
+    documented = next(
+        set(code_spans(row[2])) for row in table_of(events) if const.EVENT_MONEY_ACTION in row[0]
+    )
+    assert {key for record in audit["records"] for key in record} == documented
 
 
 async def test_money_actions_today_script(hass: HomeAssistant, money_examples: MoneySetup) -> None:
