@@ -642,7 +642,7 @@ async def test_a_refused_secret_asks_to_reconfigure_the_rule(
     with pytest.raises(HomeAssistantError) as raised:
         await trigger(hass, remote_money)
     assert raised.value.translation_key == "rule_secret_refused"
-    assert "Reconfigure the rule" in str(raised.value)
+    assert "Change the rule" in str(raised.value)
     issue_id = rule_secret_issue_id(remote_money.entry.entry_id, RULE_SUBENTRY_ID)
     issue = issue_registry.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
