@@ -139,6 +139,7 @@ FAKE_SECRETS = (
     "bench-token-0c41",  # tools/benchmark.py
     RULE_SECRET,
     "new-secret-0000",  # tests/test_subentry_flows.py: a regenerated rule secret
+    "a-new-secret-0000",  # tests/test_subentries.py
     "dev-rule-secret",  # tools/simulator/remote_rules.py: the seeded rules' API secrets
     "dev-business-rule-secret",
     "rule-secret-DO-NOT-LEAK-41c7",  # tests/api/test_remote_rules.py

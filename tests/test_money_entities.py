@@ -403,7 +403,11 @@ async def test_the_main_sensors_exist(hass: HomeAssistant, money_entry: MockConf
     assert MAIN_SENSOR_KEYS == {"rule": "last_run_result", "transfer_route": "last_transfer_status"}
     assert state(hass, LAST_RESULT)
     assert state(hass, LAST_STATUS)
-    assert RULE_RESULTS[-2:] == TRANSFER_STATUSES[-2:] == ["simulated", "outcome_unknown"]
+    for options in (RULE_RESULTS, TRANSFER_STATUSES):
+        assert {"simulated", "rejected", "rate_limited", "failed", "outcome_unknown"} <= set(
+            options
+        )
+        assert "unknown" not in options  # Home Assistant's own "no value"
 
 
 async def test_removed_entities_stop_their_midnight_timer(
@@ -416,3 +420,16 @@ async def test_removed_entities_stop_their_midnight_timer(
     async_fire_time_changed(hass, tomorrow)
     await hass.async_block_till_done()
     assert state(hass, RUNS_TODAY) == STATE_UNAVAILABLE
+
+
+@pytest.mark.parametrize("result", ["rejected", "rate_limited", "failed"])
+async def test_a_refused_transfer_reads_as_refused_not_unknown(
+    hass: HomeAssistant, money_entry: MockConfigEntry, result: str
+) -> None:
+    """A live request Sequence refused (or that never left) moved nothing: it says so."""
+    ledger = money_entry.runtime_data.money.ledger
+    await ledger.async_record_outcome(
+        ROUTE_SUBENTRY_ID, Outcome(at=dt_util.utcnow(), result=result, amount_cents=2000)
+    )
+    await hass.async_block_till_done()
+    assert state(hass, LAST_STATUS) == result

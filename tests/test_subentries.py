@@ -11,18 +11,25 @@ from homeassistant.config_entries import (
     ConfigSubentry,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sequence.const import (
     CONF_MAX_PER_DAY_CENTS,
+    CONF_SECRET,
     DOMAIN,
     SUBENTRY_ROUTE,
     SUBENTRY_RULE,
 )
 from custom_components.sequence.ledger import Attempt, MoneyLedger
+from custom_components.sequence.rule_catalog import rule_issue_id
+from custom_components.sequence.rules import rule_secret_issue_id
 from custom_components.sequence.subentries import subentry_added_signal
 
 from .conftest import (
@@ -284,3 +291,64 @@ async def test_a_new_rule_asks_the_rule_list_again(
     )
     await hass.async_block_till_done()
     assert rule_listing.await_count == 1
+
+
+def raise_rule_repairs(hass: HomeAssistant, entry: MockConfigEntry) -> set[str]:
+    """The two repairs a rule can have (Sequence no longer runs it; its secret is refused)."""
+    issues = {
+        rule_issue_id(entry.entry_id, RULE_SUBENTRY_ID),
+        rule_secret_issue_id(entry.entry_id, RULE_SUBENTRY_ID),
+    }
+    for issue_id in issues:
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="rule_secret_refused",
+        )
+    return issues
+
+
+def open_issues(hass: HomeAssistant) -> set[str]:
+    return {issue_id for (domain, issue_id) in ir.async_get(hass).issues if domain == DOMAIN}
+
+
+async def test_a_removed_rule_takes_its_repairs_with_it(
+    hass: HomeAssistant, mock_sequence_client: MagicMock, frozen_start: FrozenDateTimeFactory
+) -> None:
+    entry = await set_up(hass, token_entry_with(remote_rule_subentry()))
+    repairs = raise_rule_repairs(hass, entry)
+    hass.config_entries.async_remove_subentry(entry, RULE_SUBENTRY_ID)
+    await hass.async_block_till_done()
+    assert not repairs & open_issues(hass)
+
+
+async def test_a_rule_removed_while_unloaded_takes_its_repairs_at_setup(
+    hass: HomeAssistant, mock_sequence_client: MagicMock, frozen_start: FrozenDateTimeFactory
+) -> None:
+    entry = await set_up(hass, token_entry_with(remote_rule_subentry()))
+    await ledger_of(entry).async_reserve(
+        RULE_SUBENTRY_ID, Attempt(key="k", fingerprint="f", at=dt_util.utcnow())
+    )
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    hass.config_entries.async_remove_subentry(entry, RULE_SUBENTRY_ID)
+    repairs = raise_rule_repairs(hass, entry)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert not repairs & open_issues(hass)
+
+
+async def test_a_new_secret_withdraws_the_refused_secret_repair(
+    hass: HomeAssistant, mock_sequence_client: MagicMock, frozen_start: FrozenDateTimeFactory
+) -> None:
+    """The next run tells whether the new secret works; until then nothing says it does not."""
+    entry = await set_up(hass, token_entry_with(remote_rule_subentry()))
+    raise_rule_repairs(hass, entry)
+    subentry = entry.subentries[RULE_SUBENTRY_ID]
+    hass.config_entries.async_update_subentry(
+        entry, subentry, data={**subentry.data, CONF_SECRET: "a-new-secret-0000"}
+    )
+    await hass.async_block_till_done()
+    assert open_issues(hass) == {rule_issue_id(entry.entry_id, RULE_SUBENTRY_ID)}

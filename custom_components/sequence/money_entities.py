@@ -7,7 +7,7 @@ None of them calls a client: they read the ledger (and the rule catalog) and wri
 when it changes, and at local midnight, when "today" starts again.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -31,6 +31,7 @@ from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
+from . import rules, transfers
 from .api.models import RuleSummary, cents_to_dollars
 from .const import CONF_CREDENTIAL_KIND, KIND_API_KEY, SUBENTRY_ROUTE, SUBENTRY_RULE
 from .coordinator import SequenceConfigEntry
@@ -42,30 +43,18 @@ CURRENCY = "USD"
 UNKNOWN = "outcome_unknown"
 """An outcome nobody knows (sent, no definite answer) or a status this version does not know:
 check Sequence. Not ``unknown``, which is Home Assistant's state for "no value" (never ran)."""
-RULE_RESULTS = [
-    "executed",
-    "partial",
-    "in_progress",
-    "failed",
-    "triggered",
-    "rate_limited",
-    "rejected",
-    "simulated",
-    UNKNOWN,
-]
+
+
+def sensor_options(results: Iterable[str]) -> list[str]:
+    """A runner's results as an enum sensor's options (``unknown`` is ``UNKNOWN`` here)."""
+    return [UNKNOWN if result == "unknown" else result for result in results]
+
+
+RULE_RESULTS = sensor_options(rules.RULE_RESULTS)
 """Platform API executions, Remote API triggers, simulations, and results nobody knows."""
-TRANSFER_STATUSES = [
-    "pending_approval",
-    "processing",
-    "pending",
-    "complete",
-    "incomplete",
-    "error",
-    "cancelled",
-    "simulated",
-    UNKNOWN,
-]
-"""Sequence's transfer statuses (lower case), simulations, and statuses nobody knows."""
+TRANSFER_STATUSES = sensor_options(transfers.TRANSFER_RESULTS)
+"""Sequence's transfer statuses (lower case), simulations, live requests refused, rate limited
+or never sent, and statuses nobody knows."""
 
 type SubentryValue = Decimal | datetime | int | str | None
 

@@ -7,7 +7,8 @@ itself, while it is loaded:
 
 * a new subentry: the platforms add its entities (and so its device) at once;
 * a changed one: its device follows the new title, its entities show the new limits;
-* a removed one: Home Assistant removes its device and entities; the money ledger forgets it.
+* a removed one: Home Assistant removes its device and entities; the money ledger forgets it,
+  and its repairs (rule gone or disabled, secret refused) go.
 """
 
 from collections.abc import Callable
@@ -20,13 +21,15 @@ from homeassistant.config_entries import (
     ConfigSubentry,
 )
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN, SUBENTRY_ROUTE, SUBENTRY_RULE
 from .coordinator import SequenceConfigEntry
+from .rule_catalog import rule_issue_id
+from .rules import rule_secret_issue_id
 
 DEVICE_KINDS = {SUBENTRY_RULE: "rule", SUBENTRY_ROUTE: "route"}
 """The word in a subentry device's identifier (``<entry unique id>:rule:<subentry id>``)."""
@@ -57,11 +60,23 @@ async def async_setup_subentries(hass: HomeAssistant, entry: SequenceConfigEntry
     """
     ledger = entry.runtime_data.money.ledger
     for subentry_id in ledger.subentry_ids() - entry.subentries.keys():
-        await ledger.async_forget(subentry_id)
+        await async_forget_subentry(hass, entry, subentry_id)
     tracker = _SubentryTracker(hass, entry)
     entry.async_on_unload(
         async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, tracker.async_changed)
     )
+
+
+async def async_forget_subentry(
+    hass: HomeAssistant, entry: SequenceConfigEntry, subentry_id: str
+) -> None:
+    """A removed subentry: the ledger forgets it, and its repairs go with it."""
+    await entry.runtime_data.money.ledger.async_forget(subentry_id)
+    for issue_id in (
+        rule_issue_id(entry.entry_id, subentry_id),
+        rule_secret_issue_id(entry.entry_id, subentry_id),
+    ):
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
 
 
 class _SubentryTracker:
@@ -83,7 +98,7 @@ class _SubentryTracker:
         for subentry_id in self._seen.keys() - entry.subentries.keys():
             del self._seen[subentry_id]
             entry.async_create_task(
-                self._hass, entry.runtime_data.money.ledger.async_forget(subentry_id)
+                self._hass, async_forget_subentry(self._hass, entry, subentry_id)
             )
         for subentry_id, subentry in entry.subentries.items():
             before = self._seen.get(subentry_id)
@@ -93,6 +108,10 @@ class _SubentryTracker:
             elif before != now:
                 if before[0] != subentry.title:
                     self._async_rename_device(subentry)
+                if before[1] != now[1]:  # a new secret, say: let the next run tell
+                    ir.async_delete_issue(
+                        self._hass, DOMAIN, rule_secret_issue_id(entry.entry_id, subentry_id)
+                    )
                 async_dispatcher_send(
                     self._hass, subentry_updated_signal(entry.entry_id, subentry_id)
                 )
