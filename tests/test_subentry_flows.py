@@ -18,6 +18,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sequence.api import (
     AccountsSnapshot,
+    Permission,
+    PermissionCheck,
     SequenceAuthError,
     SequenceConnectionError,
     SequenceError,
@@ -755,6 +757,58 @@ async def test_a_route_is_added_once_confirmed(
     left = hass.states.get("sensor.sequence_paycheck_emergency_fund_left_today")
     assert left is not None
     assert left.state == "200.00"
+
+
+async def test_a_route_is_checked_with_a_one_dollar_simulation(
+    hass: HomeAssistant, api_entry: MockConfigEntry, rule_api: MagicMock
+) -> None:
+    """Submitting asks Sequence (nothing moves) whether the key may move money on the pair."""
+    result = await start(hass, api_entry, SUBENTRY_ROUTE)
+    result = await submit(hass, result, route_input(), SUBENTRY_ROUTE)
+    assert result["step_id"] == "confirm"
+    rule_api.async_create_transfer.assert_awaited_once()
+    kwargs = rule_api.async_create_transfer.await_args.kwargs
+    assert kwargs | {"idempotency_key": "k"} == {
+        "source_id": PAYCHECK_ID,
+        "destination_id": EMERGENCY_FUND_ID,
+        "amount_cents": 100,
+        "description": None,
+        "simulation": True,
+        "idempotency_key": "k",
+    }
+    assert IDEMPOTENCY_KEY.fullmatch(kwargs["idempotency_key"])
+
+
+@pytest.mark.parametrize(
+    ("missing", "failure", "error"),
+    [
+        (frozenset({Permission.READ_TRANSFERS}), None, "missing_read_transfers"),
+        (
+            frozenset(),
+            SequencePermissionError("no pair", permission=Permission.MANUAL_TRANSFER),
+            "missing_manual_transfer",
+        ),
+        (frozenset(), SequenceConnectionError("down"), "cannot_connect"),
+        (frozenset(), RuntimeError("boom"), "unknown"),
+    ],
+)
+async def test_a_route_the_key_cannot_use_is_a_form_error(
+    hass: HomeAssistant,
+    api_entry: MockConfigEntry,
+    rule_api: MagicMock,
+    missing: frozenset[Permission],
+    failure: Exception | None,
+    error: str,
+) -> None:
+    rule_api.async_check_permissions.return_value = PermissionCheck(
+        granted=frozenset(Permission) - missing, missing=missing
+    )
+    rule_api.async_create_transfer.side_effect = failure
+    result = await start(hass, api_entry, SUBENTRY_ROUTE)
+    result = await submit(hass, result, route_input(), SUBENTRY_ROUTE)
+    assert result["step_id"] == "user"
+    assert result["errors"] == {"base": error}
+    assert not api_entry.subentries
 
 
 @pytest.mark.parametrize(

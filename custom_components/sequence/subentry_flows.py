@@ -41,7 +41,13 @@ from homeassistant.helpers.selector import (
 )
 import probatio as vol
 
-from .api import Account, SequenceError, SequencePermissionError, SequencePlatformClient
+from .api import (
+    Account,
+    Permission,
+    SequenceError,
+    SequencePermissionError,
+    SequencePlatformClient,
+)
 from .api.models import MAX_ABS_CENTS, RuleSummary, cents_to_dollars
 from .api.remote_rules import parse_trigger_url
 from .api.transport import normalize_credential
@@ -452,6 +458,8 @@ class TransferRouteSubentryFlow(_ConfirmingFlow):
                 errors[BASE] = "route_exists"
             limits = self._limits(user_input, errors)
             description = self._description(user_input, errors)
+            if not errors and (error := await self._async_check_route(source, destination)):
+                errors[BASE] = error
             if not errors:
                 self._unique_id = f"{source}:{destination}"
                 title = f"{accounts[source].name} → {accounts[destination].name}"
@@ -470,6 +478,37 @@ class TransferRouteSubentryFlow(_ConfirmingFlow):
             errors=errors,
             description_placeholders=_amount_rules(),
         )
+
+    async def _async_check_route(self, source: str, destination: str) -> str | None:
+        """Whether the key may follow transfers and move money on this pair; the form error.
+
+        ``READ_TRANSFERS``: without it no transfer can be followed to its end, so every one
+        would stay "outcome unknown", its amount counted. ``MANUAL_TRANSFER`` for the pair: a
+        $1.00 simulation, which moves nothing, is the only way to ask.
+        """
+        client = create_platform_client(
+            self.hass, self._entry().data[CONF_API_TOKEN], self._entry().data[CONF_BASE_URL]
+        )
+        try:
+            permissions = await client.async_check_permissions()
+            if Permission.READ_TRANSFERS in permissions.missing:
+                return "missing_read_transfers"
+            await client.async_create_transfer(
+                source_id=source,
+                destination_id=destination,
+                amount_cents=MIN_TRANSFER_CENTS,
+                description=None,
+                simulation=True,
+                idempotency_key=str(uuid.uuid4()),
+            )
+        except SequencePermissionError:
+            return "missing_manual_transfer"
+        except SequenceError as err:
+            return flow_error(err, KIND_API_KEY)[0]
+        except Exception:  # noqa: BLE001 - logged; the form says so instead of failing
+            LOGGER.exception("Unexpected error while checking the transfer route")
+            return "unknown"
+        return None
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
