@@ -51,7 +51,6 @@ async def test_an_outcome_goes_to_the_store_the_bus_and_the_logbook(hass: HomeAs
         entry,
         name="Sequence rule Round-ups",
         message="was refused",
-        entity_id="sensor.round_ups_last_run",
         context=context,
     )
     await hass.async_block_till_done()
@@ -64,7 +63,6 @@ async def test_an_outcome_goes_to_the_store_the_bus_and_the_logbook(hass: HomeAs
             "name": "Sequence rule Round-ups",
             "message": "was refused",
             "domain": DOMAIN,
-            "entity_id": "sensor.round_ups_last_run",
         }
     ]
     assert logbook[0].context is context

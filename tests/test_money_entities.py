@@ -19,11 +19,7 @@ from custom_components.sequence.api import Permission, SequencePermissionError
 from custom_components.sequence.api.models import RuleSummary
 from custom_components.sequence.const import DOMAIN
 from custom_components.sequence.ledger import Attempt, AttemptStatus, MoneyLedger, Outcome
-from custom_components.sequence.money_entities import (
-    MAIN_SENSOR_KEYS,
-    RULE_RESULTS,
-    TRANSFER_STATUSES,
-)
+from custom_components.sequence.money_entities import RULE_RESULTS, TRANSFER_STATUSES
 
 from .conftest import (
     PLATFORM_ANCHOR_ID,
@@ -398,9 +394,8 @@ async def test_enabled_in_sequence_only_for_listed_rules(
     assert subentry_platforms(entity_registry, entry) == {"sensor"}
 
 
-async def test_the_main_sensors_exist(hass: HomeAssistant, money_entry: MockConfigEntry) -> None:
-    """The audit trail names them in the logbook: their keys must be real entities."""
-    assert MAIN_SENSOR_KEYS == {"rule": "last_run_result", "transfer_route": "last_transfer_status"}
+async def test_the_result_sensors_exist(hass: HomeAssistant, money_entry: MockConfigEntry) -> None:
+    """A rule's last result and a route's last status, with the outcomes both share."""
     assert state(hass, LAST_RESULT)
     assert state(hass, LAST_STATUS)
     for options in (RULE_RESULTS, TRANSFER_STATUSES):

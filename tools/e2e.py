@@ -20,6 +20,26 @@ API, all against the simulator's state), the same "Balance status" (Sequence sen
 and the API-key entry's diagnostics (over the REST API) hold no routing or account number the
 simulator serves.
 
+Then money and look-ups. "Add rule" on the integration page, for the token's entry: the
+simulator's Remote API rule by its trigger URL (one on another host is a field error) and its
+API secret, named "Vacation boost"; the confirmation states the limits and refuses until ticked.
+The API-key entry's menu -> "Add rule": the list offers only the key's enabled, supported rules;
+one is picked and confirmed. "Add transfer route": the token's entry says transfers need an API
+key; the API key's offers the accounts Sequence lets send and receive, and the route Emergency
+Fund -> Vacation is confirmed with its maximums. Settings -> Tools -> Actions (YAML mode):
+``sequence.trigger_rule`` on the Remote API rule's device shows its response (triggered) and
+moves the simulator's money, the rule's device page says "Triggered", and Activity reads
+"Sequence rule Vacation boost was triggered", by the user. ``sequence.transfer`` on the route
+with ``simulate: true`` (response simulated, no money moved, its Activity line), then live
+(sent; the simulator moves the money); once the route's device page says "Complete", the API
+key's balances over REST and the destination's device page show the simulator's new balances,
+and Activity has "sent" and "moved". The Calendar panel shows the card's minimum payment on its
+due date and a daily rule's runs; ``sequence.get_transfers`` lists the live transfer. The rule's
+"Change rule" form has an empty secret field, and both entries' diagnostics count the subentries
+and money actions. After every step, nothing the page shows (text in every shadow root, fields
+other than password fields, tooltips, links) is the token, the API key or the rule secret, and
+no diagnostics file holds one.
+
 Every step waits on conditions (Playwright's auto-waiting locators and ``expect``), saves a
 screenshot as ``artifacts/e2e/<ha-version>/NN-step.png``, and a failure names the step, saves
 ``NN-FAILED-step.png`` and keeps the Home Assistant and simulator logs beside it.
@@ -31,6 +51,7 @@ import argparse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 import contextlib
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 import json
 import os
@@ -55,6 +76,15 @@ from playwright.sync_api import (
 
 from tools import dev_instance
 from tools.dev_instance import HomeAssistantApi
+from tools.simulator.platform_seed import (
+    EMERGENCY_FUND,
+    PAYDAY_RULE,
+    ROUND_UPS_RULE,
+    TAXES,
+    VACATION,
+)
+from tools.simulator.remote_rules import DEV_RULE_SECRET, TRIGGER_PATHS
+from tools.simulator.state import platform_id_of
 
 CHROMIUM: Final = Path(os.environ.get("SEQUENCE_CHROMIUM") or "/usr/bin/chromium")
 CHROMIUM_FLAGS: Final = (
@@ -83,6 +113,57 @@ LIABILITY: Final = "LIABILITY"
 LIABILITIES_SENSOR: Final = "sensor.sequence_liabilities_total"
 PRIVATE_FIELDS: Final = ("routingNumber", "bankAccountNumber")
 """What the Platform API's account details carry that must never reach Home Assistant."""
+REMOTE_RULE: Final = "ru_10001"
+"""The simulator's household Remote API rule ($25.00 from Taxes to Vacation), which the
+token's entry adds with its trigger URL and :data:`DEV_RULE_SECRET`."""
+REMOTE_RULE_NAME: Final = "Vacation boost"
+PLATFORM_RULE: Final = PAYDAY_RULE
+"""The Platform API rule the API key's entry adds, picked from the list (named as in Sequence)."""
+SCHEDULED_RULE: Final = ROUND_UPS_RULE
+"""A rule Sequence runs every day: the payments calendar shows its runs."""
+ROUTE_SOURCE: Final = EMERGENCY_FUND
+ROUTE_DESTINATION: Final = VACATION
+"""The transfer route the run adds: a pair the simulator's development key may move money on."""
+ROUTE_LIMITS_CENTS: Final = (10_000, 25_000)
+"""The route's maximum per transfer and per day."""
+ROUTE_DESCRIPTION: Final = "Vacation"
+TRANSFER_CENTS: Final = 5_000
+RULE_LIMITS: Final = {"runs": "3 times", "minutes": "5"}
+"""The rule form's default limits, as the confirmation states them (3 live runs a day, at
+least 5 minutes apart)."""
+RULE_LOGBOOK: Final = "was triggered"
+"""What the logbook says after "Sequence rule NAME" once a Remote API rule was triggered."""
+TRANSFER_LOGBOOK: Final = (
+    "simulated a transfer of ${amount}; no money moved",
+    "sent a transfer of ${amount}",
+    "moved ${amount}",
+)
+"""What the logbook says after "Sequence transfer route NAME": the simulation, then the live
+transfer sent and completed (``{amount}``: dollars with cents)."""
+FAST_SETTLING: Final = {"processing_seconds": 0.5, "settle_seconds": 1.5}
+"""The simulator's transfer timing for the run: complete before the integration's first look,
+two seconds after it sent the transfer, instead of the default five seconds."""
+DEEP_TEXT_JS: Final = """() => {
+  const parts = [];
+  const visit = (root) => {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.nodeType === Node.TEXT_NODE) { parts.push(node.data); continue; }
+      if ((node.tagName === "INPUT" && node.type !== "password") || node.tagName === "TEXTAREA") {
+        parts.push(node.value);
+      }
+      for (const name of ["title", "aria-label", "placeholder", "href", "value"]) {
+        const value = node.getAttribute(name);
+        if (value && !(node.tagName === "INPUT" && node.type === "password")) parts.push(value);
+      }
+      if (node.shadowRoot) visit(node.shadowRoot);
+    }
+  };
+  visit(document);
+  return parts.join("\\n");
+}"""
+"""Everything the page can show: text (in every shadow root too), the values of fields that are
+not password fields, and the attributes a browser shows (tooltips, labels, links)."""
 
 
 class E2EError(AssertionError):
@@ -200,6 +281,48 @@ def state_mismatches(states: Sequence[Mapping[str, Any]], expected: Mapping[str,
     return problems
 
 
+def leaked_secrets(text: str, secrets: Mapping[str, str]) -> list[str]:
+    """The names of the ``secrets`` (name: value) whose value is in ``text``.
+
+    Names, so that a failure says which secret leaked without repeating it.
+    """
+    return [name for name, secret in secrets.items() if secret and secret in text]
+
+
+def fill_placeholders(text: str, values: Mapping[str, str]) -> str:
+    """A translation with its ``{name}`` placeholders filled in, as Home Assistant shows it.
+
+    Fails on a placeholder without a value, so a renamed placeholder cannot pass unnoticed.
+    """
+
+    def value(match: re.Match[str]) -> str:
+        if match[1] not in values:
+            msg = f"no value for the placeholder {{{match[1]}}} of {text!r}"
+            raise E2EError(msg)
+        return values[match[1]]
+
+    return re.sub(r"\{(\w+)\}", value, text)
+
+
+def response_fields(lines: Sequence[str]) -> dict[str, str]:
+    """The top-level ``key: value`` lines of an action's response as the UI shows it (YAML).
+
+    Quotes around a value are dropped (``amount: '50.00'`` is ``50.00``); nested lines and
+    keys without a value on their line (lists, mappings) are left out.
+    """
+    found = {}
+    for line in lines:
+        match = re.fullmatch(r"([A-Za-z_]\w*): (\S.*)", line.rstrip())
+        if match:
+            found[match[1]] = match[2].strip("'\"")
+    return found
+
+
+def month_heading(day: date) -> str:
+    """The calendar panel's heading for the month of ``day`` (``December 2026``)."""
+    return f"{day:%B} {day.year}"
+
+
 def describe(err: BaseException) -> str:
     """The first line of an error, plus what Playwright was waiting for (its call log)."""
     lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
@@ -231,9 +354,14 @@ class SimulatorControl:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
             return json.loads(response.read())
 
+    def state(self) -> dict[str, Any]:
+        """``GET /_simulator/state``: accounts, rules, keys' grants (never a secret)."""
+        state: dict[str, Any] = self._call("GET", "/state")
+        return state
+
     def accounts(self) -> list[dict[str, Any]]:
         """Every account with its balance in cents now."""
-        accounts: list[dict[str, Any]] = self._call("GET", "/state")["accounts"]
+        accounts: list[dict[str, Any]] = self.state()["accounts"]
         return accounts
 
     def freeze_balances(self) -> None:
@@ -244,6 +372,14 @@ class SimulatorControl:
     def scenario(self, name: str) -> None:
         """Switch the scenario (``ok``, ``token_revoked``, ...)."""
         self._call("POST", "/scenario", {"scenario": name})
+
+    def balances(self) -> dict[str, int | None]:
+        """Every account's balance in cents now, by its (Remote API) id."""
+        return {account["id"]: account["balance_cents"] for account in self.accounts()}
+
+    def timing(self, settings: Mapping[str, float]) -> None:
+        """How money requests unfold from now on (``processing_seconds``, ...)."""
+        self._call("POST", "/timing", dict(settings))
 
     def platform(self, api_key: str, path: str) -> Any:  # noqa: ANN401 - JSON
         """``GET /platform/v1<path>`` with ``api_key``, as a client does; the ``data``."""
@@ -278,14 +414,47 @@ class Run:
     """The accounts by their Platform API ids (see :func:`platform_accounts`)."""
     details: list[dict[str, Any]] = field(default_factory=list)
     """The Platform API's account details, as the simulator serves them to the API key."""
+    devices: dict[str, str] = field(default_factory=dict)
+    """Device ids of the rules and the route the run added, by name (from their pages' URLs)."""
+    balances: dict[str, int | None] = field(default_factory=dict)
+    """The simulator's balances before the live transfer, by Remote API id."""
+    route: str = ""
+    """The transfer route's name (its device's), once added."""
+    transfer_id: str = ""
+    """The live transfer's id, as its action's response showed it."""
     screenshots: int = 0
     page_errors: list[str] = field(default_factory=list)
+
+    @property
+    def secrets(self) -> dict[str, str]:
+        """What no page and no diagnostics file may show, by what it is."""
+        return {
+            "the access token": self.token,
+            "the API key": self.api_key,
+            "the rule secret": DEV_RULE_SECRET,
+        }
+
+    def assert_shows_no_secret(self) -> None:
+        """Nothing on the page (text, fields, tooltips, links) is a credential or rule secret.
+
+        The user's name, deep in the sidebar's shadow roots, must be found: proof that the
+        reader sees what the page shows.
+        """
+        shown = self.page.evaluate(DEEP_TEXT_JS)
+        if dev_instance.DEV_NAME not in shown:
+            msg = f"the page's text, as read, lacks the sidebar's {dev_instance.DEV_NAME!r}"
+            raise E2EError(msg)
+        leaks = leaked_secrets(shown, self.secrets)
+        if leaks:
+            msg = f"the page shows {' and '.join(leaks)}"
+            raise E2EError(msg)
 
     def shot(self, name: str) -> Path:
         """Save a screenshot ``NN-name.png`` of the page as it is now."""
         self.screenshots += 1
         path = self.folder / f"{self.screenshots:02d}-{name}.png"
-        self.page.screenshot(path=path)
+        # Transitions end at once: a dialog fading in is shown as it will be, not half there.
+        self.page.screenshot(path=path, animations="disabled")
         return path
 
     @contextlib.contextmanager
@@ -295,6 +464,7 @@ class Run:
         print(f"  {name} ...", end="", flush=True)
         try:
             yield
+            self.assert_shows_no_secret()
         except (PlaywrightError, AssertionError, OSError, dev_instance.DevInstanceError) as err:
             print(" FAILED")
             with contextlib.suppress(PlaywrightError):
@@ -408,6 +578,119 @@ class Run:
     def reauth_card(self) -> Locator:
         """The card Devices & services shows while Sequence needs a new credential."""
         return self.page.locator("ha-config-flow-card").filter(has_text="Sequence")
+
+    def entry_id(self, title: str) -> str:
+        """The id of the Sequence entry titled ``title`` (as its menu's "Copy entry ID" gives)."""
+        return str(
+            next(
+                item["entry_id"]
+                for item in self.ha.config_entries(dev_instance.DOMAIN)
+                if item["title"] == title
+            )
+        )
+
+    def account_row(self, name: str, entry: str) -> Locator:
+        """An account's device row in ``entry``, by its whole name.
+
+        Whole: the route "Emergency Fund → Vacation" is not the account "Vacation".
+        """
+        return (
+            self.entry_row(entry)
+            .locator("ha-config-entry-device-row")
+            .filter(has=self.page.get_by_text(name, exact=True))
+        )
+
+    def open_device(self, name: str, entry: str) -> str:
+        """From the integration page, a device's page (by its whole name); the device's id."""
+        self.account_row(name, entry).click()
+        expect(self.page).to_have_url(re.compile(r"/config/devices/device/\w+$"))
+        device_id = self.page.url.rsplit("/", 1)[1]
+        self.devices[name] = device_id
+        return device_id
+
+    def start_subentry_flow(self, kind: str, entry: str) -> Locator:
+        """The integration page's "Add rule" / "Add transfer route" button, for ``entry``.
+
+        With two entries Home Assistant first asks which one (a list of their titles).
+        """
+        label = self.text("config_subentries", kind, "initiate_flow", "user")
+        self.page.get_by_role("button", name=label).click()
+        picker = self.page.locator("ha-dialog").filter(has_text=label)
+        picker.get_by_text(entry, exact=True).click()
+        return self.flow_dialog()
+
+    def confirm_subentry(self, kind: str, statement: Mapping[str, str], title: str) -> None:
+        """The confirmation step: it states what the subentry allows, refuses until ticked.
+
+        Then ticked, it creates the subentry (Home Assistant's "Created configuration for").
+        """
+        dialog = self.flow_dialog()
+        confirm = ("config_subentries", kind, "step", "confirm")
+        expect(dialog.get_by_text(self.text(*confirm, "title"))).to_be_visible()
+        expect(dialog).to_contain_text(
+            fill_placeholders(self.text(*confirm, "description"), statement)
+        )
+        expect(dialog).to_contain_text(self.text(*confirm, "data", "confirm"))
+        dialog.get_by_role("button", name="Submit").click()
+        refused = self.text("config_subentries", kind, "error", "confirm_required")
+        expect(dialog.locator("ha-alert").filter(has_text=refused)).to_be_visible()
+        self.shot(f"{kind}-confirm-required")
+        # The switch: 2026.10 gives its input no accessible name (2026.11 names it after
+        # the field), and its thumb covers the input, so the visible switch is clicked.
+        dialog.locator("ha-switch").click()
+        expect(dialog.get_by_role("switch")).to_be_checked()
+        dialog.get_by_role("button", name="Submit").click()
+        expect(dialog.get_by_text(f"Created configuration for {title}.")).to_be_visible()
+        dialog.get_by_role("button", name="Finish").click()
+        expect(dialog.get_by_role("button", name="Finish")).to_have_count(0)
+
+    def open_actions(self) -> None:
+        """Settings -> Tools -> Actions, in YAML mode (Home Assistant 2026's developer tools)."""
+        self.page.get_by_role("link", name="Settings").first.click()
+        self.page.get_by_role("link", name=re.compile(r"^Tools")).click()
+        self.page.get_by_role("tab", name="Actions").click()
+        self.page.get_by_role("button", name="YAML mode").click()
+        expect(self.action_editor()).to_be_visible()
+
+    def action_editor(self) -> Locator:
+        """The Actions tool's YAML editor (the first code editor: the response has one too)."""
+        return self.page.locator("ha-code-editor .cm-content").first
+
+    def perform_action(self, action: str, data: Mapping[str, object], shows: str) -> Locator:
+        """Perform ``action`` with ``data`` (YAML mode); once its response ``shows``, the response.
+
+        ``shows`` must be text the previous response did not have: the card keeps the last
+        response until the next one arrives.
+        """
+        lines = [f"action: {action}", "data:"]
+        lines += [f"  {key}: {json.dumps(value)}" for key, value in data.items()]
+        self.action_editor().fill("\n".join(lines) + "\n")
+        self.page.get_by_role("button", name="Perform action").click()
+        response = (
+            self.page.locator("ha-card").filter(has_text="Response").locator("ha-code-editor")
+        )
+        expect(response).to_contain_text(shows)
+        response.scroll_into_view_if_needed()
+        return response
+
+    def response(self, response: Locator) -> dict[str, str]:
+        """The top-level fields of a response the Actions tool shows."""
+        return response_fields(response.locator(".cm-line").all_inner_texts())
+
+    def logbook_line(self, name: str, message: str) -> Locator:
+        """The Activity page's line of a logbook entry: its name, its message, who asked.
+
+        Home Assistant shows the name in bold, then the message, then "By" the user. The list
+        draws only the lines in view (and a few more): look for a line soon after its action,
+        while a few newer lines are above it.
+        """
+        line = (
+            self.page.locator("ha-logbook-renderer .entry, ha-logbook-renderer .entry-container")
+            .filter(has_text=name)
+            .filter(has_text=message)
+        )
+        expect(line.first).to_contain_text(f"By {dev_instance.DEV_NAME}")
+        return line.first
 
 
 def log_in(run: Run) -> None:
@@ -745,12 +1028,7 @@ def api_key_diagnostics(run: Run) -> None:
     entry = run.entry_row(title)
     expect(entry).to_be_visible()
     entry.get_by_text(title, exact=True).scroll_into_view_if_needed()
-    entry_id = next(
-        item["entry_id"]
-        for item in run.ha.config_entries(dev_instance.DOMAIN)
-        if item["title"] == title
-    )
-    diagnostics = run.ha.call("GET", f"/api/diagnostics/config_entry/{entry_id}")
+    diagnostics = run.ha.call("GET", f"/api/diagnostics/config_entry/{run.entry_id(title)}")
     path = run.folder / "diagnostics-api-key.json"
     text = json.dumps(diagnostics, indent=2)
     path.write_text(text, encoding="utf-8")
@@ -771,6 +1049,375 @@ def api_key_diagnostics(run: Run) -> None:
     if leaks:
         msg = f"diagnostics ({path}) contain private values: {leaks}"
         raise E2EError(msg)
+
+
+# --- Moving money and asking about it (rules, transfer routes, look-ups) ----------------------
+
+
+def add_remote_rule(run: Run) -> None:
+    """Add rule (on the integration page) for the access token's entry: a Remote API rule.
+
+    The form says the URL must be on the entry's API host; a trigger URL on another host is a
+    field error, the simulator's URL is accepted with the rule's API secret (a password field),
+    and the confirmation states the rule's name and limits before the rule is added.
+    """
+    run.load("/config/integrations/integration/sequence")
+    dialog = run.start_subentry_flow("rule", TOKEN_ENTRY_TITLE)
+    form = ("config_subentries", "rule", "step", "access_token")
+    expect(dialog.get_by_text(run.text(*form, "title"))).to_be_visible()
+    expect(dialog).to_contain_text(run.simulator.url)  # the API host the form names
+    trigger_path = TRIGGER_PATHS[0].format(id=REMOTE_RULE)
+    trigger_url = dialog.get_by_role("textbox", name=run.text(*form, "data", "trigger_url"))
+    elsewhere = run.simulator.url.replace("127.0.0.1", "localhost")
+    trigger_url.fill(f"{elsewhere}{trigger_path}")
+    secret = dialog.get_by_role("textbox", name=run.text(*form, "data", "secret"))
+    secret.fill(DEV_RULE_SECRET)
+    expect(secret).to_have_attribute("type", "password")
+    dialog.get_by_role("textbox", name=run.text(*form, "data", "name")).fill(REMOTE_RULE_NAME)
+    dialog.get_by_role("button", name="Submit").click()
+    wrong_host = run.text("config_subentries", "rule", "error", "trigger_url_host")
+    expect(dialog).to_contain_text(fill_placeholders(wrong_host, {"api_host": run.simulator.url}))
+    run.shot("rule-trigger-url-elsewhere")
+    trigger_url.fill(f"{run.simulator.url}{trigger_path}")
+    dialog.get_by_role("button", name="Submit").click()
+    run.confirm_subentry("rule", {"name": REMOTE_RULE_NAME, **RULE_LIMITS}, REMOTE_RULE_NAME)
+    run.account_row(REMOTE_RULE_NAME, TOKEN_ENTRY_TITLE).scroll_into_view_if_needed()
+
+
+def add_platform_rule(run: Run) -> None:
+    """The API key's entry menu -> "Add rule": a rule picked from those Sequence lists.
+
+    The list holds the key's enabled rules that Home Assistant can run (the simulator's
+    disabled and unsupported ones are not offered); the name left empty is Sequence's.
+    """
+    rules = run.simulator.platform(run.api_key, "/rules?pageSize=100")["items"]
+    offered = sorted(
+        (rule["name"] for rule in rules if rule["status"] == "ENABLED" and rule["isSupported"]),
+        key=str.lower,
+    )
+    if len(offered) == len(rules):
+        msg = "the simulator has no disabled or unsupported rule to leave out"
+        raise E2EError(msg)
+    name = next(rule["name"] for rule in rules if rule["id"] == PLATFORM_RULE)
+    entry = run.entry_row(dev_instance.API_KEY_ENTRY_TITLE)
+    entry.get_by_role("button", name="Menu").first.click()
+    add_rule = run.text("config_subentries", "rule", "initiate_flow", "user")
+    run.page.get_by_role("menuitem", name=add_rule).click()
+    dialog = run.flow_dialog()
+    form = ("config_subentries", "rule", "step", "api_key")
+    expect(dialog.get_by_text(run.text(*form, "title"))).to_be_visible()
+    dialog.locator("ha-select").click()
+    options = dialog.get_by_role("menuitem")
+    expect(options).to_have_text(offered)
+    run.shot("rule-list")
+    options.filter(has_text=re.compile(rf"^\s*{re.escape(name)}\s*$")).click()
+    dialog.get_by_role("button", name="Submit").click()  # a dry run, then the confirmation
+    run.confirm_subentry("rule", {"name": name, **RULE_LIMITS}, name)
+    run.account_row(name, dev_instance.API_KEY_ENTRY_TITLE).scroll_into_view_if_needed()
+
+
+def add_route(run: Run) -> None:
+    """Add transfer route: the access token's entry says why it cannot; the API key's can.
+
+    The route's accounts are offered as Sequence allows them (a source can send, a destination
+    receive); the confirmation states both maximums and both accounts.
+    """
+    names = {item["id"]: item["name"] for item in run.details}
+    sources = sorted((d["name"] for d in run.details if d["canBeSource"]), key=str.lower)
+    destinations = sorted((d["name"] for d in run.details if d["canBeDestination"]), key=str.lower)
+    source = names[platform_id_of(ROUTE_SOURCE)]
+    destination = names[platform_id_of(ROUTE_DESTINATION)]
+    dialog = run.start_subentry_flow("transfer_route", TOKEN_ENTRY_TITLE)
+    refusal = run.text("config_subentries", "transfer_route", "abort", "transfers_need_api_key")
+    expect(dialog.get_by_text(refusal)).to_be_visible()
+    run.shot("route-needs-api-key")
+    dialog.get_by_role("button", name="Close").last.click()  # the footer's, not the corner X
+    expect(dialog.get_by_text(refusal)).to_have_count(0)
+    dialog = run.start_subentry_flow("transfer_route", dev_instance.API_KEY_ENTRY_TITLE)
+    form = ("config_subentries", "transfer_route", "step", "user")
+    expect(dialog.get_by_text(run.text(*form, "title"))).to_be_visible()
+    for field_index, (offered, picked) in enumerate(
+        ((sources, source), (destinations, destination))
+    ):
+        select = dialog.locator("ha-select").nth(field_index)
+        select.click()
+        options = select.get_by_role("menuitem")
+        expect(options).to_have_text(offered)
+        options.filter(has_text=re.compile(rf"^\s*{re.escape(picked)}\s*$")).click()
+    per_transfer, per_day = ROUTE_LIMITS_CENTS
+    data = ("config_subentries", "transfer_route", "step", "user", "data")
+    dialog.get_by_role("spinbutton", name=run.text(*data, "max_per_transfer")).fill(
+        f"{Decimal(per_transfer) / 100}"
+    )
+    dialog.get_by_role("spinbutton", name=run.text(*data, "max_per_day")).fill(
+        f"{Decimal(per_day) / 100}"
+    )
+    dialog.get_by_role("textbox", name=run.text(*data, "description")).fill(ROUTE_DESCRIPTION)
+    run.shot("route-form")
+    dialog.get_by_role("button", name="Submit").click()
+    statement = {
+        "per_transfer": usd(per_transfer).removeprefix("$"),
+        "per_day": usd(per_day).removeprefix("$"),
+        "source": source,
+        "destination": destination,
+    }
+    title = run.route = f"{source} → {destination}"
+    run.confirm_subentry("transfer_route", statement, title)
+    run.account_row(title, dev_instance.API_KEY_ENTRY_TITLE).scroll_into_view_if_needed()
+
+
+def run_rule(run: Run) -> None:
+    """The Remote API rule's device page, then Settings -> Tools -> Actions: run it.
+
+    ``sequence.trigger_rule`` with the rule's device (its id from its page's address), in YAML
+    mode; the Actions tool shows the response: triggered, not simulated. The device page then
+    says so too ("Last run result").
+    """
+    device_id = run.open_device(REMOTE_RULE_NAME, TOKEN_ENTRY_TITLE)
+    last_result = run.entity_row(run.text("entity", "sensor", "rule_last_run_result", "name"))
+    expect(last_result).to_be_visible()
+    balances = run.simulator.balances()
+    run.open_actions()
+    response = run.perform_action("sequence.trigger_rule", {"rule": device_id}, "result: triggered")
+    expect(run.page.get_by_text(run.text("services", "trigger_rule", "name"))).to_be_visible()
+    shown = run.response(response)
+    expected = {"rule_id": REMOTE_RULE, "simulated": "false", "result": "triggered"}
+    if shown != expected:
+        msg = f"the response shows {shown}, expected {expected}"
+        raise E2EError(msg)
+    moved = run.simulator.balances()
+    if moved[TAXES] == balances[TAXES] or moved[VACATION] == balances[VACATION]:
+        msg = "the simulator's Taxes and Vacation balances did not change: the rule did not run"
+        raise E2EError(msg)
+    run.shot("rule-response")
+    run.load(f"/config/devices/device/{device_id}")
+    triggered = run.text("entity", "sensor", "rule_last_run_result", "state", "triggered")
+    expect(last_result).to_contain_text(triggered)
+
+
+def rule_logbook(run: Run) -> None:
+    """Activity: "Sequence rule Vacation boost was triggered", by the user who ran it."""
+    run.page.get_by_role("link", name="Activity").first.click()
+    run.logbook_line(f"Sequence rule {REMOTE_RULE_NAME}", RULE_LOGBOOK).scroll_into_view_if_needed()
+
+
+def transfer_simulated(run: Run) -> None:
+    """The route's device page, then Actions: ``sequence.transfer`` with ``simulate: true``.
+
+    The response says simulated; the simulator's balances do not move; Activity shows the
+    simulation, by whom.
+    """
+    run.load("/config/integrations/integration/sequence")
+    device_id = run.open_device(run.route, dev_instance.API_KEY_ENTRY_TITLE)
+    sensor = ("entity", "sensor")
+    expect(run.entity_row(run.text(*sensor, "route_left_today", "name"))).to_contain_text(
+        usd(ROUTE_LIMITS_CENTS[1])
+    )
+    run.balances = run.simulator.balances()
+    run.open_actions()
+    data = {"route": device_id, "amount": TRANSFER_CENTS / 100, "simulate": True}
+    response = run.perform_action("sequence.transfer", data, "simulated: true")
+    shown = run.response(response)
+    amount = usd(TRANSFER_CENTS).removeprefix("$")
+    if shown.get("amount") != amount or shown.get("source_account_id") != platform_id_of(
+        ROUTE_SOURCE
+    ):
+        msg = f"the simulation's response shows {shown}"
+        raise E2EError(msg)
+    if run.simulator.balances() != run.balances:
+        msg = "a simulated transfer moved money in the simulator"
+        raise E2EError(msg)
+    run.shot("transfer-simulated-response")
+    run.page.get_by_role("link", name="Activity").first.click()
+    run.logbook_line(
+        f"Sequence transfer route {run.route}", TRANSFER_LOGBOOK[0].format(amount=amount)
+    )
+
+
+def transfer_live(run: Run) -> None:
+    """Actions again: the same transfer live; the response shows it sent, the money moves.
+
+    The simulator settles it before the integration's first look (:data:`FAST_SETTLING`).
+    """
+    run.simulator.timing(FAST_SETTLING)
+    run.open_actions()
+    data = {"route": run.devices[run.route], "amount": TRANSFER_CENTS / 100}
+    response = run.perform_action("sequence.transfer", data, "simulated: false")
+    shown = run.response(response)
+    run.transfer_id = shown.get("transfer_id", "")
+    if not run.transfer_id or shown.get("amount") != usd(TRANSFER_CENTS).removeprefix("$"):
+        msg = f"the live transfer's response shows {shown}"
+        raise E2EError(msg)
+    after = run.simulator.balances()
+    moved = {
+        account: (after[account] or 0) - (run.balances[account] or 0)
+        for account in (ROUTE_SOURCE, ROUTE_DESTINATION)
+    }
+    if moved != {ROUTE_SOURCE: -TRANSFER_CENTS, ROUTE_DESTINATION: TRANSFER_CENTS}:
+        msg = f"the simulator's balances moved by {moved} (cents), not the transfer's amount"
+        raise E2EError(msg)
+
+
+def balances_after_transfer(run: Run) -> None:
+    """Once the transfer completed, the balances follow: REST and the account's device page.
+
+    The integration asks for a refresh when the transfer completes: the API key's balance
+    sensors then show the simulator's new balances (and differ from before); the route's
+    device page shows the transfer complete and what is left today.
+    """
+    run.load(f"/config/devices/device/{run.devices[run.route]}")
+    sensor = ("entity", "sensor")
+    status = run.entity_row(run.text(*sensor, "route_last_transfer_status", "name"))
+    expect(status).to_contain_text(
+        run.text(*sensor, "route_last_transfer_status", "state", "complete")
+    )
+    per_day = ROUTE_LIMITS_CENTS[1]
+    expect(run.entity_row(run.text(*sensor, "route_left_today", "name"))).to_contain_text(
+        usd(per_day - TRANSFER_CENTS)
+    )
+    run.shot("route-complete")
+    accounts = platform_accounts(run.simulator.accounts(), run.details)
+
+    def balances_followed() -> bool:
+        return not balance_mismatches(run.ha.call("GET", "/api/states"), accounts)
+
+    dev_instance.wait_for(balances_followed, timeout=30, what="the balances after the transfer")
+    destination = next(a for a in accounts if a["id"] == platform_id_of(ROUTE_DESTINATION))
+    if destination["balance_cents"] == run.balances[ROUTE_DESTINATION]:
+        msg = f"{destination['name']}'s balance did not change"
+        raise E2EError(msg)
+    run.load("/config/integrations/integration/sequence")
+    run.open_device(destination["name"], dev_instance.API_KEY_ENTRY_TITLE)
+    balance = run.entity_row(run.text(*sensor, "pod_balance", "name"))
+    expect(balance).to_contain_text(usd(destination["balance_cents"]))
+
+
+def transfer_logbook(run: Run) -> None:
+    """Activity: the live transfer sent, then the money moved, by whom.
+
+    (The simulation before it is a line of its own, as the one the transfer-simulated step
+    found.)
+    """
+    run.page.get_by_role("link", name="Activity").first.click()
+    amount = usd(TRANSFER_CENTS).removeprefix("$")
+    for message in TRANSFER_LOGBOOK[1:]:
+        run.logbook_line(f"Sequence transfer route {run.route}", message.format(amount=amount))
+
+
+def payments_calendar(run: Run) -> None:
+    """The Calendar panel: the card's payment due and a scheduled rule's runs.
+
+    Sapphire's minimum payment is an all-day event on its due date (the month is turned to it
+    if need be); the daily rule's runs show as "Rule run: NAME". Clicking the payment shows
+    its description, the last statement balance.
+    """
+    card = next(detail for detail in run.details if detail["name"] == CREDIT_CARD)
+    due = date.fromisoformat(card["balance"]["nextPaymentDueDate"])
+    minimum = usd(card["balance"]["nextPaymentMinimumInCents"])
+    rule = run.simulator.platform(run.api_key, f"/rules/{SCHEDULED_RULE}")["name"]
+    page = run.page
+    page.get_by_role("link", name="Calendar").first.click()
+    calendar_name = f"Sequence {run.text('entity', 'calendar', 'payments', 'name')}"
+    expect(page.get_by_role("menuitemcheckbox", name=calendar_name)).to_be_checked()
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_text(re.compile(r"^\w+ \d{4}$"))
+    for _ in range(2):  # the due date is a week away: this month or the next
+        if heading.inner_text() == month_heading(due):
+            break
+        page.get_by_role("button", name="Next").click()
+    expect(heading).to_have_text(month_heading(due))
+    payment = page.locator(f'[data-date="{due.isoformat()}"]').get_by_text(
+        f"{CREDIT_CARD}: {minimum} minimum due"
+    )
+    expect(payment).to_be_visible()
+    expect(page.get_by_text(f"Rule run: {rule}").first).to_be_visible()
+    run.shot("calendar-month")
+    payment.click()
+    statement = usd(card["balance"]["lastStatementBalanceInCents"])
+    expect(page.get_by_text(f"Last statement balance: {statement}")).to_be_visible()
+
+
+def get_transfers(run: Run) -> None:
+    """Actions: ``sequence.get_transfers`` for the API key's entry, newest first.
+
+    With ``limit: 1`` the response lists one transfer: the live one, with its amount. (One:
+    the editor draws only the lines in view, so a long response cannot be read whole.)
+    """
+    run.page.keyboard.press("Escape")  # the calendar's event dialog
+    run.open_actions()
+    entry_id = run.entry_id(dev_instance.API_KEY_ENTRY_TITLE)
+    data = {"config_entry_id": entry_id, "limit": 1}
+    response = run.perform_action("sequence.get_transfers", data, "transfers:")
+    lines = response.locator(".cm-line").all_inner_texts()
+    ids = [line.split(":", 1)[1].strip() for line in lines if line.strip().startswith("- id:")]
+    if ids != [run.transfer_id]:
+        msg = f"get_transfers lists {ids}, not the live transfer {run.transfer_id} alone"
+        raise E2EError(msg)
+    expect(response).to_contain_text(f"amount: '{usd(TRANSFER_CENTS).removeprefix('$')}'")
+
+
+def rule_secret_hidden(run: Run) -> None:
+    """The Remote API rule's "Change rule" button (its gear): the API secret field is empty.
+
+    The secret is kept, never shown again: the field is for a new one.
+    """
+    run.load("/config/integrations/integration/sequence")
+    subentry = run.page.locator("ha-config-sub-entry-row").filter(has_text=REMOTE_RULE_NAME)
+    reconfigure = run.text("config_subentries", "rule", "initiate_flow", "reconfigure")
+    subentry.get_by_role("button", name=reconfigure).click()  # the gear, labelled so
+    dialog = run.flow_dialog()
+    form = ("config_subentries", "rule", "step", "reconfigure_access_token")
+    expect(
+        dialog.get_by_text(fill_placeholders(run.text(*form, "title"), {"name": REMOTE_RULE_NAME}))
+    ).to_be_visible()
+    secret = dialog.get_by_role("textbox", name=run.text(*form, "data", "secret"))
+    expect(secret).to_have_value("")
+    run.shot("rule-reconfigure")
+    dialog.get_by_role("button", name="Close").first.click()
+    expect(secret).to_have_count(0)
+
+
+def money_diagnostics(run: Run) -> None:
+    """Both entries' diagnostics after the money moved: counts, and no secret.
+
+    The access token's (downloaded from its menu) holds the rule subentry with its secret:
+    neither the secret nor the token is in the file; the API key's (over REST) has no key.
+    Both count the subentries and the audit trail's outcomes.
+    """
+    page = run.page
+    entry = run.entry_row(TOKEN_ENTRY_TITLE)
+    with page.expect_download() as download_info:
+        entry.get_by_role("button", name="Menu").first.click()
+        page.get_by_role("menuitem", name="Download diagnostics").click()
+    path = run.folder / "diagnostics-money.json"
+    download_info.value.save_as(path)
+    files = {path: path.read_text(encoding="utf-8")}
+    api_key_path = run.folder / "diagnostics-api-key-money.json"
+    api_key_entry = run.entry_id(dev_instance.API_KEY_ENTRY_TITLE)
+    diagnostics = run.ha.call("GET", f"/api/diagnostics/config_entry/{api_key_entry}")
+    files[api_key_path] = json.dumps(diagnostics, indent=2)
+    api_key_path.write_text(files[api_key_path], encoding="utf-8")
+    for file, text in files.items():
+        if leaks := leaked_secrets(text, run.secrets):
+            msg = f"diagnostics ({file}) contain {' and '.join(leaks)}"
+            raise E2EError(msg)
+    token_data = json.loads(files[path])["data"]
+    api_key_data = diagnostics["data"]
+    counts = {
+        "access token": (token_data["subentries"], token_data["money_actions"]),
+        "API key": (api_key_data["subentries"], api_key_data["money_actions"]),
+    }
+    expected = {
+        "access token": ({"rule": 1}, {"sent": 1}),
+        "API key": (
+            {"rule": 1, "transfer_route": 1},
+            {"simulated": 2, "sent": 1, "succeeded": 1},
+        ),
+    }
+    if counts != expected:
+        msg = f"diagnostics count {counts}, expected {expected}"
+        raise E2EError(msg)
+    page.keyboard.press("Escape")
 
 
 STEPS: Final[tuple[tuple[str, Callable[[Run], None]], ...]] = (
@@ -794,6 +1441,19 @@ STEPS: Final[tuple[tuple[str, Callable[[Run], None]], ...]] = (
     ("net-worth", net_worth),
     ("api-key-balance-status", api_key_balance_status),
     ("api-key-diagnostics", api_key_diagnostics),
+    ("add-rule-access-token", add_remote_rule),
+    ("add-rule-api-key", add_platform_rule),
+    ("add-transfer-route", add_route),
+    ("run-rule", run_rule),
+    ("rule-logbook", rule_logbook),
+    ("transfer-simulated", transfer_simulated),
+    ("transfer-live", transfer_live),
+    ("balances-after-transfer", balances_after_transfer),
+    ("transfer-logbook", transfer_logbook),
+    ("payments-calendar", payments_calendar),
+    ("get-transfers", get_transfers),
+    ("rule-secret-hidden", rule_secret_hidden),
+    ("money-diagnostics", money_diagnostics),
 )
 
 

@@ -100,20 +100,21 @@ class AuditTrail:
         *,
         name: str,
         message: str,
-        entity_id: str | None = None,
         context: Context | None = None,
     ) -> None:
         """Write the outcome to the store, the bus and the logbook.
 
         ``name`` and ``message`` make the logbook line ("Sequence rule Round-ups" "ran"); the
-        logbook adds who asked from ``context``.
+        logbook adds who asked from ``context``. The line names no entity: Home Assistant's
+        logbook titles an entity's line with the entity's name instead of ``name``, which
+        would read "Last run result ran".
         """
         data = record.as_dict()
         self._records.append(data)
         del self._records[:-MAX_RECORDS]
         await self._store.async_save(self._records)
         self._hass.bus.async_fire(EVENT_MONEY_ACTION, data, context=context)
-        async_log_entry(self._hass, name, message, DOMAIN, entity_id, context)
+        async_log_entry(self._hass, name, message, DOMAIN, context=context)
 
     def records(self, since: datetime | None = None) -> list[dict[str, Any]]:
         """The stored records, oldest first, from ``since`` on when given."""

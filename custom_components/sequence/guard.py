@@ -194,8 +194,6 @@ class MoneyCall:
     rule_id: str | None = None
     source_account_id: str | None = None
     destination_account_id: str | None = None
-    entity_id: str | None = None
-    """The subentry's main sensor: its logbook shows the action."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -414,7 +412,6 @@ async def async_audit(  # noqa: PLR0913 - keyword-only
         record,
         name=f"Sequence {'rule' if is_rule else 'transfer route'} {call.title}",
         message=logbook_message(call, outcome, error),
-        entity_id=call.entity_id,
         context=call.context,
     )
 

@@ -1,4 +1,4 @@
-"""What rule runs and transfers share besides the guard: amounts, keys, who asked, where to log.
+"""What rule runs and transfers share besides the guard: amounts, keys, who asked.
 
 Amounts arrive as ``Decimal`` dollars (normalized once, by the actions' schemas) and leave as
 integer cents; nothing here is a float.
@@ -7,8 +7,7 @@ integer cents; nothing here is a float.
 from decimal import Decimal
 from typing import Final
 
-from homeassistant.core import Context, HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.core import Context
 
 from .api.models import MAX_ABS_CENTS
 from .guard import IDEMPOTENCY_KEY, derive_idempotency_key
@@ -47,21 +46,3 @@ def valid_key(key: str) -> bool:
 def follow_context(follow: Follow) -> Context:
     """The context of the call that started a follow (a new one if it was not saved)."""
     return Context(user_id=follow.user_id, id=follow.context_id)
-
-
-def subentry_sensor(hass: HomeAssistant, entry_id: str, subentry_id: str, key: str) -> str | None:
-    """The entity id of the subentry's sensor whose unique id ends with ``key``, if any.
-
-    The logbook shows a money action on this sensor (a rule's last result, a route's last
-    transfer status), so the entry appears on the rule's or the route's device page.
-    """
-    return next(
-        (
-            entity.entity_id
-            for entity in er.async_entries_for_config_entry(er.async_get(hass), entry_id)
-            if entity.config_subentry_id == subentry_id
-            and entity.domain == "sensor"
-            and entity.unique_id.endswith(key)
-        ),
-        None,
-    )

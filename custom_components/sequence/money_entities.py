@@ -163,8 +163,6 @@ ROUTE_SENSORS: tuple[MoneySensorDescription, ...] = (
     ),
 )
 SENSORS = {SUBENTRY_RULE: RULE_SENSORS, SUBENTRY_ROUTE: ROUTE_SENSORS}
-MAIN_SENSOR_KEYS = {SUBENTRY_RULE: "last_run_result", SUBENTRY_ROUTE: "last_transfer_status"}
-"""The sensor whose logbook shows a subentry's money actions."""
 
 RULE_ENABLED = BinarySensorEntityDescription(
     key="enabled_in_sequence", translation_key="rule_enabled_in_sequence"

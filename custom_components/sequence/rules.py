@@ -34,7 +34,7 @@ from .errors import MoneyFailure, money_action_error
 from .follow import Follower, Pending, after_failed_look
 from .guard import NO_LIMITS, MoneyCall, MoneyGuard, Refusal, Reservation, request_fingerprint
 from .ledger import Attempt, AttemptStatus, Follow, Outcome
-from .money import amount_cents, call_key, follow_context, subentry_sensor, valid_key
+from .money import amount_cents, call_key, follow_context, valid_key
 from .subentry_data import RuleSettings
 from .texts import credential_kind
 
@@ -61,8 +61,6 @@ _FINISHED: Final[dict[str, tuple[AttemptStatus, AuditOutcome, str | None]]] = {
     RuleExecutionStatus.FAILED: (AttemptStatus.FAILED, AuditOutcome.FAILED, "rule_failed"),
 }
 """A finished live run: the attempt's status, how the audit reads it, and why."""
-MAIN_SENSOR: Final = "last_run_result"
-"""The end of the unique id of a rule's main sensor (where the logbook shows its runs)."""
 
 
 class RuleClient(Protocol):
@@ -148,9 +146,6 @@ class RuleRunner:
             context=request.context,
             amount_cents=cents,
             rule_id=settings.rule_id,
-            entity_id=subentry_sensor(
-                self._hass, self._entry.entry_id, settings.subentry_id, MAIN_SENSOR
-            ),
         )
         client = self._client
         if refusal := _refusal(request, call, remote=client is None):
@@ -433,9 +428,6 @@ class RuleRunner:
             context=follow_context(follow),
             amount_cents=None if attempt is None else attempt.amount_cents,
             rule_id=settings.rule_id,
-            entity_id=subentry_sensor(
-                self._hass, self._entry.entry_id, settings.subentry_id, MAIN_SENSOR
-            ),
         )
 
 

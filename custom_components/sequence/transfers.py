@@ -46,7 +46,6 @@ from .money import (
     amount_cents,
     call_key,
     follow_context,
-    subentry_sensor,
     valid_key,
 )
 from .subentry_data import RouteSettings
@@ -77,8 +76,6 @@ case, ``simulated``, a live request that was refused, rate limited or never sent
 ``unknown`` (no definite answer, or a status this version does not know)."""
 DESCRIPTION: Final = re.compile(r"[A-Za-z0-9 ]{0,10}")
 """What Sequence accepts as a transfer's description (it goes on bank statements)."""
-MAIN_SENSOR: Final = "last_transfer_status"
-"""The end of the unique id of a route's main sensor (where the logbook shows its transfers)."""
 
 
 class TransferClient(Protocol):
@@ -183,9 +180,6 @@ class TransferRunner:
             amount_cents=cents,
             source_account_id=settings.source_id,
             destination_account_id=settings.destination_id,
-            entity_id=subentry_sensor(
-                self._hass, self._entry.entry_id, settings.subentry_id, MAIN_SENSOR
-            ),
         )
         if (client := self._client) is None:
             await self._guard.async_refuse(call, Refusal("not_a_route"))
@@ -513,9 +507,6 @@ class TransferRunner:
             amount_cents=None if attempt is None else attempt.amount_cents,
             source_account_id=settings.source_id,
             destination_account_id=settings.destination_id,
-            entity_id=subentry_sensor(
-                self._hass, self._entry.entry_id, settings.subentry_id, MAIN_SENSOR
-            ),
         )
 
 

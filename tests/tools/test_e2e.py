@@ -1,11 +1,21 @@
-"""tools/e2e.py and script/e2e, without a browser: the checks' helpers and the pins."""
+"""tools/e2e.py and script/e2e, without a browser: the checks' helpers and the pins.
 
+Also what the run counts on from others: the integration's strings and logbook words, the
+pinned Home Assistant frontend's labels, and the simulator's rules, route pair and timing.
+"""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 import json
 from pathlib import Path
 import re
 
+import hass_frontend
 import pytest
 
+from custom_components.sequence.audit import AuditOutcome
+from custom_components.sequence.follow import FOLLOW_STEPS
+from custom_components.sequence.guard import RULE_MESSAGES, TRANSFER_MESSAGES
 from tools import dev_instance, e2e
 from tools.e2e import (
     E2EError,
@@ -13,14 +23,19 @@ from tools.e2e import (
     artifacts_folder,
     balance_mismatches,
     describe,
+    fill_placeholders,
+    leaked_secrets,
     leaked_values,
     liabilities_cents,
+    month_heading,
     net_worth_cents,
     platform_accounts,
     private_numbers,
+    response_fields,
     state_mismatches,
     usd,
 )
+from tools.simulator.state import platform_id_of
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "e2e-abc"
@@ -138,6 +153,50 @@ def test_state_mismatches() -> None:
     assert state_mismatches(states, {"sensor.sequence_net_worth": 97513}) == []
 
 
+def test_leaked_secrets() -> None:
+    secrets = {"the access token": "e2e-abc", "the rule secret": "dev-rule-secret", "none": ""}
+    assert leaked_secrets("Sequence rule Vacation boost was triggered", secrets) == []
+    assert leaked_secrets('{"x": "dev-rule-secret", "y": "e2e-abcd"}', secrets) == [
+        "the access token",
+        "the rule secret",
+    ]
+
+
+def test_fill_placeholders() -> None:
+    text = "Up to ${per_transfer} from {source} to {source}."
+    filled = fill_placeholders(text, {"per_transfer": "100.00", "source": "Rent", "unused": "x"})
+    assert filled == "Up to $100.00 from Rent to Rent."
+    assert fill_placeholders("No placeholder.", {}) == "No placeholder."
+    with pytest.raises(E2EError, match=r"no value for the placeholder \{name\}"):
+        fill_placeholders("Run {name}", {"runs": "3 times"})
+
+
+def test_response_fields() -> None:
+    lines = [
+        "transfer_id: aa137f4f-c73d",
+        "status: PROCESSING",
+        "amount: '50.00'",
+        'note: "a: b"',
+        "simulated: false",
+        "transfers:",
+        "  - id: nested",
+        "  amount: '1.00'",
+        "",
+    ]
+    assert response_fields(lines) == {
+        "transfer_id": "aa137f4f-c73d",
+        "status": "PROCESSING",
+        "amount": "50.00",
+        "note": "a: b",
+        "simulated": "false",
+    }
+
+
+def test_month_heading() -> None:
+    assert month_heading(date(2026, 12, 8)) == "December 2026"
+    assert month_heading(date(2027, 1, 1)) == "January 2027"
+
+
 def test_describe() -> None:
     playwright_like = AssertionError(
         'Locator expected to be visible\nCall log:\n  - Expect "to_be_visible"\n'
@@ -166,6 +225,8 @@ def test_simulator_control(tmp_path: Path) -> None:
         assert next(a for a in accounts if a["name"] == "Groceries")["balance_cents"] == 41206
         control.scenario("token_revoked")
         control.scenario("ok")
+        assert control.balances()["4410021"] == 41206
+        control.timing(e2e.FAST_SETTLING)
         details = control.platform_details(dev_instance.DEV_API_KEY)
         assert len(details) == len(accounts)
         assert all(detail["routingNumber"] and detail["bankAccountNumber"] for detail in details)
@@ -173,6 +234,89 @@ def test_simulator_control(tmp_path: Path) -> None:
         card = next(account for account in joined if account["name"] == e2e.CREDIT_CARD)
         assert card["liability"]
         assert [account["name"] for account in joined if account["liability"]] == [e2e.CREDIT_CARD]
+
+
+@pytest.mark.usefixtures("socket_enabled")
+def test_what_the_run_counts_on_in_the_simulator(tmp_path: Path) -> None:
+    """The rules, the route's pair and the card the money steps use are the simulator's."""
+    simulator = dev_instance.start_simulator(log=tmp_path / "simulator.log")
+    with dev_instance.running(simulator):
+        control = SimulatorControl(simulator.url)
+        key = dev_instance.DEV_API_KEY
+        rules = {rule["id"]: rule for rule in control.platform(key, "/rules?pageSize=100")["items"]}
+        assert rules[e2e.PLATFORM_RULE]["status"] == "ENABLED"
+        assert rules[e2e.PLATFORM_RULE]["isSupported"]
+        assert any(rule["status"] != "ENABLED" for rule in rules.values())
+        assert any(not rule["isSupported"] for rule in rules.values())
+        scheduled = control.platform(key, f"/rules/{e2e.SCHEDULED_RULE}")
+        assert (scheduled["trigger"]["type"], scheduled["trigger"]["scheduleType"]) == (
+            "SCHEDULED",
+            "DAILY",
+        )
+        state = control.state()
+        remote = next(rule for rule in state["remote_rules"] if rule["id"] == e2e.REMOTE_RULE)
+        assert remote["beneficiary"] == "household"
+        pairs = next(
+            grant["transfer_pairs"]
+            for grant in state["platform"]["api_keys"]
+            if "MANUAL_TRANSFER" in grant["permissions"] and grant["transfer_pairs"]
+        )
+        route = next(
+            pair
+            for pair in pairs
+            if (pair["source"], pair["target"])
+            == (platform_id_of(e2e.ROUTE_SOURCE), platform_id_of(e2e.ROUTE_DESTINATION))
+        )
+        per_transfer, per_day = e2e.ROUTE_LIMITS_CENTS
+        assert e2e.TRANSFER_CENTS <= per_transfer <= per_day
+        assert route["max_amount_cents"] is None or route["max_amount_cents"] >= per_transfer
+        details = control.platform_details(key)
+        card = next(detail for detail in details if detail["name"] == e2e.CREDIT_CARD)
+        due = date.fromisoformat(card["balance"]["nextPaymentDueDate"])
+        today = datetime.now(UTC).date()
+        assert today < due <= today + timedelta(days=31)  # this month or the next
+        assert card["balance"]["nextPaymentMinimumInCents"]
+
+
+def test_transfers_settle_before_the_first_look() -> None:
+    """The run's timing: the simulator settles a transfer before the integration looks."""
+    assert e2e.FAST_SETTLING["processing_seconds"] < e2e.FAST_SETTLING["settle_seconds"]
+    assert e2e.FAST_SETTLING["settle_seconds"] < FOLLOW_STEPS[0].total_seconds()
+
+
+def test_the_logbook_words_the_run_reads() -> None:
+    assert RULE_MESSAGES[AuditOutcome.SENT] == e2e.RULE_LOGBOOK
+    outcomes = (AuditOutcome.SIMULATED, AuditOutcome.SENT, AuditOutcome.SUCCEEDED)
+    assert tuple(TRANSFER_MESSAGES[outcome] for outcome in outcomes) == e2e.TRANSFER_LOGBOOK
+
+
+def frontend_texts() -> set[str]:
+    """The pinned Home Assistant frontend's English UI texts."""
+    folder = Path(hass_frontend.__file__).parent / "static" / "translations"
+    texts: set[str] = set()
+    for path in folder.rglob("en-*.json"):
+        if re.fullmatch(r"en-[0-9a-f]+\.json", path.name):
+            texts |= set(json.loads(path.read_text(encoding="utf-8")).values())
+    return texts
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "Tools",  # Settings -> Tools: the developer tools since 2026
+        "Actions",
+        "YAML mode",
+        "Perform action",
+        "Response",
+        "Activity",
+        "Calendar",
+        "Next",
+        "Created configuration for {name}.",
+        "By {name}",
+    ],
+)
+def test_home_assistants_words_the_run_reads(label: str) -> None:
+    assert label in frontend_texts()
 
 
 def test_the_strings_the_run_reads_exist() -> None:
@@ -195,6 +339,48 @@ def test_the_strings_the_run_reads_exist() -> None:
     assert sensors["liability_total"]["name"]
     assert sensors["balance_status"]["name"]
     assert sensors["balance_status"]["state"]["connection_failed"]
+
+
+def test_the_money_strings_the_run_reads_exist() -> None:
+    """The subentry flows, the money sensors, the calendar and the actions, by their strings."""
+    strings = json.loads(e2e.TRANSLATIONS.read_text(encoding="utf-8"))
+    sensors = strings["entity"]["sensor"]
+    assert sensors["pod_balance"]["name"]
+    assert sensors["rule_last_run_result"]["name"]
+    assert sensors["rule_last_run_result"]["state"]["triggered"]
+    assert sensors["route_left_today"]["name"]
+    assert sensors["route_last_transfer_status"]["name"]
+    assert sensors["route_last_transfer_status"]["state"]["complete"]
+    assert strings["entity"]["calendar"]["payments"]["name"]
+    assert strings["services"]["trigger_rule"]["name"]
+    rule = strings["config_subentries"]["rule"]
+    assert rule["initiate_flow"]["user"]
+    assert rule["initiate_flow"]["reconfigure"]
+    access_token = rule["step"]["access_token"]
+    assert access_token["title"]
+    assert {"trigger_url", "secret", "name"} <= set(access_token["data"])
+    assert "{api_host}" in rule["error"]["trigger_url_host"]
+    assert rule["step"]["api_key"]["title"]
+    reconfigure = rule["step"]["reconfigure_access_token"]
+    assert "{name}" in reconfigure["title"]
+    assert reconfigure["data"]["secret"]
+    route = strings["config_subentries"]["transfer_route"]
+    assert route["initiate_flow"]["user"]
+    assert route["abort"]["transfers_need_api_key"]
+    assert route["step"]["user"]["title"]
+    assert {"max_per_transfer", "max_per_day", "description"} <= set(route["step"]["user"]["data"])
+    for kind, statement in (("rule", e2e.RULE_LIMITS | {"name": "x"}), ("transfer_route", {})):
+        confirm = strings["config_subentries"][kind]["step"]["confirm"]
+        assert confirm["title"]
+        assert confirm["data"]["confirm"]
+        assert strings["config_subentries"][kind]["error"]["confirm_required"]
+        if statement:
+            fill_placeholders(confirm["description"], statement)
+    fill_placeholders(
+        route["step"]["confirm"]["description"],
+        dict.fromkeys(("per_transfer", "per_day", "source", "destination"), "x"),
+    )
+    assert usd(e2e.ROUTE_LIMITS_CENTS[0]).removeprefix("$") == f"{Decimal(100):.2f}"
 
 
 def test_newest_version_and_e2e_pins() -> None:
