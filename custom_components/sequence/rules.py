@@ -15,10 +15,9 @@ Remote API tells nothing more than "triggered".
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import partial
 from typing import Any, Final, Protocol
 
-from homeassistant.core import Context, HomeAssistant, callback
+from homeassistant.core import Context, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -29,14 +28,12 @@ from .api.models import RuleExecution, RuleExecutionStatus
 from .api.remote_rules import RemoteRuleTrigger
 from .audit import AuditOutcome, MoneyAction
 from .const import DOMAIN, EVENT_RULE_EXECUTED, SUBENTRY_RULE
-from .coordinator import SequenceConfigEntry
-from .errors import MoneyFailure, money_action_error
-from .follow import Follower, Pending, after_failed_look
-from .guard import NO_LIMITS, MoneyCall, MoneyGuard, Refusal, Reservation, request_fingerprint
+from .follow import Pending, after_failed_look
+from .guard import NO_LIMITS, MoneyCall, Refusal, Reservation, request_fingerprint
 from .ledger import Attempt, AttemptStatus, Follow, Outcome
 from .money import amount_cents, call_key, follow_context, valid_key
+from .money_runner import MoneyRunner
 from .subentry_data import RuleSettings
-from .texts import credential_kind
 
 RULE_RESULTS: Final = (
     "executed",
@@ -99,23 +96,15 @@ def rule_secret_issue_id(entry_id: str, subentry_id: str) -> str:
     return f"{entry_id}_rule_secret_{subentry_id}"
 
 
-class RuleRunner:
-    """Runs one entry's rules and follows their Platform API executions."""
+class RuleRunner(MoneyRunner[RuleSettings, RuleClient]):
+    """Runs one entry's rules and follows their Platform API executions.
 
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        entry: SequenceConfigEntry,
-        guard: MoneyGuard,
-        client: RuleClient | None,
-    ) -> None:
-        """Run through ``guard``; ``client``: the Platform API client (None: access token)."""
-        self._hass = hass
-        self._entry = entry
-        self._guard = guard
-        self._client = client
-        self._follower = Follower(hass, entry, "Sequence rule execution")
-        entry.async_on_unload(self._follower.async_stop)
+    Its client is the Platform API client; None for an access token (Remote API triggers).
+    """
+
+    _action = MoneyAction.TRIGGER_RULE
+    _following = "Sequence rule execution"
+    _settings_of = staticmethod(RuleSettings.from_subentry)
 
     async def async_run(self, request: RuleRequest) -> dict[str, Any]:
         """Run (or simulate) the rule once; the action's response.
@@ -281,29 +270,7 @@ class RuleRunner:
             )
         return error
 
-    def _failure(
-        self, err: SequenceError, call: MoneyCall, *, simulation: bool = False
-    ) -> MoneyFailure:
-        return money_action_error(
-            err,
-            action=MoneyAction.TRIGGER_RULE,
-            credential=credential_kind(self._entry),
-            idempotency_key=call.idempotency_key,
-            simulation=simulation,
-        )
-
     # Following a Platform API execution.
-
-    def _follow(self, client: RuleClient, subentry_id: str, follow: Follow) -> None:
-        self._follower.async_follow(
-            follow.reference,
-            follow.started_at,
-            partial(self._async_check, client, subentry_id, follow),
-        )
-
-    def _settings(self, subentry_id: str) -> RuleSettings | None:
-        subentry = self._entry.subentries.get(subentry_id)
-        return None if subentry is None else RuleSettings.from_subentry(subentry)
 
     async def _async_check(
         self, client: RuleClient, subentry_id: str, follow: Follow, *, last: bool

@@ -16,7 +16,6 @@ its amount back to the day's limit; one whose outcome is unknown keeps it.
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from functools import partial
 import re
 from typing import Any, Final, Protocol
 
@@ -29,8 +28,7 @@ from .api import SequenceError, Transfer
 from .audit import AuditOutcome, MoneyAction
 from .const import DOMAIN, EVENT_TRANSFER, MIN_TRANSFER_CENTS, SUBENTRY_ROUTE
 from .coordinator import SequenceConfigEntry, SequenceCoordinator
-from .errors import MoneyFailure, money_action_error
-from .follow import Follower, Pending, after_failed_look
+from .follow import Pending, after_failed_look
 from .guard import (
     MoneyCall,
     MoneyGuard,
@@ -48,8 +46,8 @@ from .money import (
     follow_context,
     valid_key,
 )
+from .money_runner import MoneyRunner
 from .subentry_data import RouteSettings
-from .texts import credential_kind
 
 SEQUENCE_STATUSES: Final = (
     "PENDING_APPROVAL",
@@ -118,8 +116,12 @@ def transfer_result(status: str) -> str:
     return status.lower() if status in SEQUENCE_STATUSES else "unknown"
 
 
-class TransferRunner:
+class TransferRunner(MoneyRunner[RouteSettings, TransferClient]):
     """Moves money on one entry's transfer routes and follows the transfers."""
+
+    _action = MoneyAction.TRANSFER
+    _following = "Sequence transfer"
+    _settings_of = staticmethod(RouteSettings.from_subentry)
 
     def __init__(
         self,
@@ -134,15 +136,10 @@ class TransferRunner:
         ``client`` is None for an access token, which cannot transfer; ``accounts`` is polled
         once a transfer completed.
         """
-        self._hass = hass
-        self._entry = entry
-        self._guard = guard
-        self._client = client
+        super().__init__(hass, entry, guard, client)
         self._accounts = accounts
         self._statuses: dict[str, str] = {}
         """Transfer id -> the last status seen, for ``previous_status`` and status changes."""
-        self._follower = Follower(hass, entry, "Sequence transfer")
-        entry.async_on_unload(self._follower.async_stop)
 
     async def async_run(self, request: TransferRequest) -> dict[str, Any]:
         """Simulate the transfer and, unless only a simulation was asked, make it.
@@ -362,29 +359,7 @@ class TransferRunner:
         failure = self._failure(err, reservation.call)
         return await self._guard.async_settle_failure(reservation, failure, started)
 
-    def _failure(
-        self, err: SequenceError, call: MoneyCall, *, simulation: bool = False
-    ) -> MoneyFailure:
-        return money_action_error(
-            err,
-            action=MoneyAction.TRANSFER,
-            credential=credential_kind(self._entry),
-            idempotency_key=call.idempotency_key,
-            simulation=simulation,
-        )
-
     # Following a live transfer.
-
-    def _follow(self, client: TransferClient, subentry_id: str, follow: Follow) -> None:
-        self._follower.async_follow(
-            follow.reference,
-            follow.started_at,
-            partial(self._async_check, client, subentry_id, follow),
-        )
-
-    def _settings(self, subentry_id: str) -> RouteSettings | None:
-        subentry = self._entry.subentries.get(subentry_id)
-        return None if subentry is None else RouteSettings.from_subentry(subentry)
 
     async def _async_check(
         self, client: TransferClient, subentry_id: str, follow: Follow, *, last: bool
