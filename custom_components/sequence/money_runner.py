@@ -13,7 +13,8 @@ from .coordinator import SequenceConfigEntry
 from .errors import MoneyFailure, money_action_error
 from .follow import Follower, Pending
 from .guard import MoneyCall, MoneyGuard
-from .ledger import Follow
+from .ledger import Attempt, Follow
+from .money import follow_context
 from .texts import credential_kind
 
 
@@ -63,6 +64,28 @@ class MoneyRunner[SettingsT, ClientT]:
             follow.reference,
             follow.started_at,
             partial(self._async_check, client, subentry_id, follow),
+        )
+
+    def _followed_call(
+        self,
+        subentry_id: str,
+        title: str,
+        follow: Follow,
+        attempt: Attempt | None,
+        **ids: str,
+    ) -> MoneyCall:
+        """The call a follow belongs to, as the audit trail records it; ``ids``: what it moves."""
+        return MoneyCall(
+            action=self._action,
+            entry_id=self._entry.entry_id,
+            subentry_id=subentry_id,
+            title=title,
+            idempotency_key=follow.key,
+            fingerprint="" if attempt is None else attempt.fingerprint,
+            simulated=False,
+            context=follow_context(follow),
+            amount_cents=None if attempt is None else attempt.amount_cents,
+            **ids,
         )
 
     def _settings(self, subentry_id: str) -> SettingsT | None:

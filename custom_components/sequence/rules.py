@@ -384,17 +384,8 @@ class RuleRunner(MoneyRunner[RuleSettings, RuleClient]):
         self, settings: RuleSettings, follow: Follow, attempt: Attempt | None
     ) -> MoneyCall:
         """The call a follow belongs to, as the audit trail records it."""
-        return MoneyCall(
-            action=MoneyAction.TRIGGER_RULE,
-            entry_id=self._entry.entry_id,
-            subentry_id=settings.subentry_id,
-            title=settings.name,
-            idempotency_key=follow.key,
-            fingerprint="" if attempt is None else attempt.fingerprint,
-            simulated=False,
-            context=follow_context(follow),
-            amount_cents=None if attempt is None else attempt.amount_cents,
-            rule_id=settings.rule_id,
+        return self._followed_call(
+            settings.subentry_id, settings.name, follow, attempt, rule_id=settings.rule_id
         )
 
 

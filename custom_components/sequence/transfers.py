@@ -470,16 +470,11 @@ class TransferRunner(MoneyRunner[RouteSettings, TransferClient]):
         self, settings: RouteSettings, follow: Follow, attempt: Attempt | None
     ) -> MoneyCall:
         """The call a follow belongs to, as the audit trail records it."""
-        return MoneyCall(
-            action=MoneyAction.TRANSFER,
-            entry_id=self._entry.entry_id,
-            subentry_id=settings.subentry_id,
-            title=settings.name,
-            idempotency_key=follow.key,
-            fingerprint="" if attempt is None else attempt.fingerprint,
-            simulated=False,
-            context=follow_context(follow),
-            amount_cents=None if attempt is None else attempt.amount_cents,
+        return self._followed_call(
+            settings.subentry_id,
+            settings.name,
+            follow,
+            attempt,
             source_account_id=settings.source_id,
             destination_account_id=settings.destination_id,
         )
