@@ -30,6 +30,7 @@ from .const import DOMAIN, EVENT_TRANSFER, MIN_TRANSFER_CENTS, SUBENTRY_ROUTE
 from .coordinator import SequenceConfigEntry, SequenceCoordinator
 from .follow import Pending, after_failed_look
 from .guard import (
+    AUDIT_OUTCOME,
     MoneyCall,
     MoneyGuard,
     Refusal,
@@ -325,13 +326,8 @@ class TransferRunner(MoneyRunner[RouteSettings, TransferClient]):
             amount_cents=cents,
         )
         if (final := _final(transfer)) is not None:
-            status, _audited, error = final
-            await self._guard.async_settle(
-                reservation,
-                status,
-                outcome,
-                error=error,
-            )
+            status, error = final
+            await self._guard.async_settle(reservation, status, outcome, error=error)
             self._completed(transfer)
         else:
             await self._guard.async_settle(reservation, AttemptStatus.SENT, outcome, follow=follow)
@@ -401,12 +397,12 @@ class TransferRunner(MoneyRunner[RouteSettings, TransferClient]):
             if changed:
                 await ledger.async_record_follow(subentry_id, outcome, finished=False)
             return Pending()
-        status, audited, error = final
+        status, error = final
         await ledger.async_set_status(subentry_id, follow.key, status, transfer.id)
         await ledger.async_record_follow(subentry_id, outcome, finished=True)
         await self._guard.async_audit(
             self._follow_call(settings, follow, attempt),
-            audited,
+            AUDIT_OUTCOME[status],
             error=error,
             reference=transfer.id,
         )
@@ -496,18 +492,12 @@ def _refusal(cents: int, description: str, key: str) -> Refusal | None:
     return None
 
 
-def _final(
-    transfer: Transfer,
-) -> tuple[AttemptStatus, AuditOutcome, HomeAssistantError | None] | None:
-    """A settled transfer: its attempt's status, how the audit reads it, and why it failed."""
+def _final(transfer: Transfer) -> tuple[AttemptStatus, HomeAssistantError | None] | None:
+    """A settled transfer: its attempt's status, and why it failed."""
     if transfer.status == COMPLETE:
-        return AttemptStatus.SUCCEEDED, AuditOutcome.SUCCEEDED, None
+        return AttemptStatus.SUCCEEDED, None
     if transfer.status in FAILED_STATUSES:
-        return (
-            AttemptStatus.RELEASED,
-            AuditOutcome.FAILED,
-            _ended_error(transfer, "transfer_failed"),
-        )
+        return AttemptStatus.RELEASED, _ended_error(transfer, "transfer_failed")
     return None
 
 
