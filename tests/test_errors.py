@@ -248,6 +248,22 @@ def test_money_action_errors(
     assert key in {*MONEY_ERRORS, "idempotency_key_reused", "invalid_auth_api_key"}
 
 
+def test_an_unknown_rule_result_with_an_access_token_promises_no_safe_repeat() -> None:
+    """The Remote API only accepts an idempotency key; it does not say it remembers it."""
+    failure = money_action_error(
+        SequenceOutcomeUnknownError("x"),
+        action=RULE,
+        credential=KIND_ACCESS_TOKEN,
+        idempotency_key="k-1",
+    )
+    assert (failure.reason, failure.executed, failure.result) == (
+        "rule_result_unknown_remote",
+        Executed.MAYBE,
+        "unknown",
+    )
+    assert failure.error.translation_placeholders == {"idempotency_key": "k-1"}
+
+
 def test_only_a_definite_answer_releases_a_share() -> None:
     """A 5xx to a money request is not an outage to retry: it may have run."""
     server = money_action_error(

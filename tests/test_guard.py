@@ -48,7 +48,9 @@ async def guard(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> MoneyGua
     return MoneyGuard(hass, ledger, await async_get_audit_trail(hass, ENTRY))
 
 
-def rule_call(key: str = "key-1", *, fingerprint: str = "fp", simulated: bool = False) -> MoneyCall:
+def rule_call(
+    key: str = "key-1", *, fingerprint: str = "fp", simulated: bool = False, remembered: bool = True
+) -> MoneyCall:
     return MoneyCall(
         action=MoneyAction.TRIGGER_RULE,
         entry_id=ENTRY,
@@ -59,6 +61,7 @@ def rule_call(key: str = "key-1", *, fingerprint: str = "fp", simulated: bool = 
         simulated=simulated,
         context=Context(user_id="admin-1"),
         rule_id="rule-1",
+        sequence_remembers_key=remembered,
     )
 
 
@@ -380,6 +383,29 @@ async def test_a_repeat_of_an_unknown_outcome_must_fit_the_limits_now(
     assert (renewed.at, renewed.status) == (dt_util.utcnow(), AttemptStatus.RESERVED)
     assert guard.ledger.runs_today(RULE) == 2  # still one share each
     assert guard.ledger.last_live_at(RULE) == dt_util.utcnow()
+
+
+async def test_where_keys_are_not_remembered_a_repeat_of_an_unknown_outcome_is_a_new_run(
+    guard: MoneyGuard, freezer: FrozenDateTimeFactory
+) -> None:
+    """The Remote API only accepts the header: sent again, the run may happen twice."""
+    limits = RuleLimits(min_interval=timedelta(minutes=5), max_runs_per_day=2)
+    first = await guard.async_reserve(rule_call("lost", remembered=False), limits)
+    await guard.async_settle(
+        first, AttemptStatus.UNKNOWN, Outcome(at=dt_util.utcnow(), result="unknown")
+    )
+    freezer.tick(timedelta(minutes=1))
+    with pytest.raises(ServiceValidationError) as refused:  # the lost one may have run
+        await guard.async_reserve(rule_call("lost", remembered=False), limits)
+    assert refused.value.translation_key == "rule_too_soon"
+    freezer.tick(timedelta(minutes=5))
+    again = await guard.async_reserve(rule_call("lost", remembered=False), limits)
+    assert again.repeat is None
+    assert guard.ledger.runs_today(RULE) == 2  # a share each: both may have run
+    freezer.tick(timedelta(minutes=10))
+    with pytest.raises(ServiceValidationError) as refused:
+        await guard.async_reserve(rule_call("lost", remembered=False), limits)
+    assert refused.value.translation_key == "rule_daily_limit"
 
 
 async def test_a_repeat_of_an_accepted_attempt_needs_no_limit(

@@ -635,6 +635,44 @@ async def test_what_the_remote_api_cannot_do_is_refused(
     assert audit[0].data["reason"] == key
 
 
+async def test_a_remote_repeat_of_a_triggered_run_is_answered_without_sending(
+    hass: HomeAssistant, remote_money: MoneySetup
+) -> None:
+    """The Remote API may not recognise a key again: what it triggered is not sent again."""
+    audit = async_capture_events(hass, EVENT_MONEY_ACTION)
+    await trigger(hass, remote_money, idempotency_key="k-1")
+    response = await trigger(hass, remote_money, idempotency_key="k-1")
+    assert response == {"rule_id": REMOTE_RULE_ID, "simulated": False, "result": "triggered"}
+    assert remote_money.client.await_count == 1
+    assert ledger_of(remote_money).runs_today(RULE_SUBENTRY_ID) == 1
+    assert [e.data["outcome"] for e in audit] == ["sent", "sent"]
+
+
+async def test_a_remote_repeat_of_an_unknown_result_is_another_run(
+    hass: HomeAssistant, remote_money: MoneySetup, frozen_start: FrozenDateTimeFactory
+) -> None:
+    """It may run again, so it waits for the minimum interval and counts as a run."""
+    remote_money.client.side_effect = SequenceOutcomeUnknownError("x")
+    with pytest.raises(HomeAssistantError) as raised:
+        await trigger(hass, remote_money, idempotency_key="k-1")
+    assert raised.value.translation_key == "rule_result_unknown_remote"
+    assert str(raised.value) == (
+        "Result unknown: check Sequence before running it again. The Remote API does not "
+        "promise to recognise a repeated idempotency key (k-1), so calling again may run the "
+        "rule again, and counts as another run"
+    )
+    remote_money.client.side_effect = None
+    frozen_start.tick(timedelta(minutes=1))
+    with pytest.raises(ServiceValidationError) as refused:
+        await trigger(hass, remote_money, idempotency_key="k-1")
+    assert refused.value.translation_key == "rule_too_soon"
+    frozen_start.tick(timedelta(minutes=5))
+    response = await trigger(hass, remote_money, idempotency_key="k-1")
+    assert response["result"] == "triggered"
+    assert remote_money.client.await_count == 2
+    assert ledger_of(remote_money).runs_today(RULE_SUBENTRY_ID) == 2
+
+
 async def test_a_refused_secret_asks_to_reconfigure_the_rule(
     hass: HomeAssistant, remote_money: MoneySetup, issue_registry: ir.IssueRegistry
 ) -> None:

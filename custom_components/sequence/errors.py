@@ -43,7 +43,7 @@ from .api import (
     SequenceServerError,
 )
 from .audit import MoneyAction
-from .const import CONF_API_TOKEN, DOMAIN
+from .const import CONF_API_TOKEN, DOMAIN, KIND_ACCESS_TOKEN
 from .texts import text_key
 
 INVALID_AUTH = "invalid_auth"
@@ -202,6 +202,7 @@ CALLER_ERRORS: Final = frozenset(
 """Refusals of what the caller asked (a ``ServiceValidationError``), not of the situation."""
 MONEY_ERRORS: Final = (
     "rule_result_unknown",
+    "rule_result_unknown_remote",
     "transfer_result_unknown",
     "simulation_unanswered",
     "rule_in_progress",
@@ -263,6 +264,8 @@ def money_action_error(
         return _failure("money_not_sent", Executed.NO, "failed")
     if simulation:
         return _failure("simulation_unanswered", Executed.NO, "failed")
+    if action is MoneyAction.TRIGGER_RULE and credential == KIND_ACCESS_TOKEN:
+        return _failure("rule_result_unknown_remote", Executed.MAYBE, "unknown", key)
     return _failure(f"{name}_result_unknown", Executed.MAYBE, "unknown", key)
 
 

@@ -194,6 +194,10 @@ class MoneyCall:
     rule_id: str | None = None
     source_account_id: str | None = None
     destination_account_id: str | None = None
+    sequence_remembers_key: bool = True
+    """Whether Sequence documents remembering the idempotency key (the Platform API, 24 hours).
+    The Remote API only accepts the header: a repeat of a request whose outcome is unknown
+    may run again there, so it is a new call with a share of its own."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -225,7 +229,8 @@ class MoneyGuard:
         whose outcome is unknown (``UNCERTAIN``) may run now, so it must fit the limits now,
         not counting itself. An attempt older than ``KEY_REMEMBERED`` is not repeated: Sequence
         may have forgotten its key and would run the call again, so it is a new call, with a
-        share of its own.
+        share of its own; so is a repeat of an attempt whose outcome is unknown when Sequence
+        does not promise to remember keys (``MoneyCall.sequence_remembers_key``).
 
         A call whose idempotency key the ledger knows with another request is refused, as
         Sequence would refuse it (``IDEMPOTENCY_KEY_MISMATCH``).
@@ -241,7 +246,8 @@ class MoneyGuard:
             await self.async_refuse(call, Refusal("idempotency_key_reused"))
         if earlier is not None and earlier.counts and earlier.status not in UNCERTAIN:
             return earlier
-        repeat = earlier if earlier is not None and earlier.counts else None
+        remembered = call.sequence_remembers_key
+        repeat = earlier if earlier is not None and earlier.counts and remembered else None
         if refusal := limits.refusal(
             self.ledger,
             call.subentry_id,

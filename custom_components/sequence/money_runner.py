@@ -66,15 +66,18 @@ class MoneyRunner[SettingsT, ClientT]:
             partial(self._async_check, client, subentry_id, follow),
         )
 
-    def _followed_call(
+    def _followed_call(  # noqa: PLR0913 - keyword-only
         self,
         subentry_id: str,
         title: str,
         follow: Follow,
         attempt: Attempt | None,
-        **ids: str,
+        *,
+        rule_id: str | None = None,
+        source_account_id: str | None = None,
+        destination_account_id: str | None = None,
     ) -> MoneyCall:
-        """The call a follow belongs to, as the audit trail records it; ``ids``: what it moves."""
+        """The call a follow belongs to, as the audit trail records it."""
         return MoneyCall(
             action=self._action,
             entry_id=self._entry.entry_id,
@@ -85,7 +88,9 @@ class MoneyRunner[SettingsT, ClientT]:
             simulated=False,
             context=follow_context(follow),
             amount_cents=None if attempt is None else attempt.amount_cents,
-            **ids,
+            rule_id=rule_id,
+            source_account_id=source_account_id,
+            destination_account_id=destination_account_id,
         )
 
     def _settings(self, subentry_id: str) -> SettingsT | None:

@@ -29,7 +29,7 @@ from .api.remote_rules import RemoteRuleTrigger
 from .audit import AuditOutcome, MoneyAction
 from .const import DOMAIN, EVENT_RULE_EXECUTED, SUBENTRY_RULE
 from .follow import Pending, after_failed_look
-from .guard import NO_LIMITS, MoneyCall, Refusal, Reservation, request_fingerprint
+from .guard import AUDIT_OUTCOME, NO_LIMITS, MoneyCall, Refusal, Reservation, request_fingerprint
 from .ledger import Attempt, AttemptStatus, Follow, Outcome
 from .money import amount_cents, call_key, follow_context, valid_key
 from .money_runner import MoneyRunner
@@ -135,6 +135,7 @@ class RuleRunner(MoneyRunner[RuleSettings, RuleClient]):
             context=request.context,
             amount_cents=cents,
             rule_id=settings.rule_id,
+            sequence_remembers_key=not settings.is_remote,
         )
         client = self._client
         if refusal := _refusal(request, call, remote=client is None):
@@ -158,6 +159,9 @@ class RuleRunner(MoneyRunner[RuleSettings, RuleClient]):
     async def _async_run_remote(self, settings: RuleSettings, call: MoneyCall) -> dict[str, Any]:
         """Trigger through the Remote API, with the rule's own secret: nothing to follow."""
         reservation = await self._guard.async_reserve(call, settings.limits)
+        if (repeat := reservation.repeat) is not None:
+            # Triggered before with this key; the Remote API may not recognise it again.
+            return await self._async_answer_repeat(settings, call, repeat)
         started = dt_util.utcnow()
         trigger = RemoteRuleTrigger(
             async_get_clientsession(self._hass), settings.trigger_url or "", settings.secret or ""
@@ -242,12 +246,20 @@ class RuleRunner(MoneyRunner[RuleSettings, RuleClient]):
     async def _async_answer_repeat(
         self, settings: RuleSettings, call: MoneyCall, repeat: Attempt
     ) -> dict[str, Any]:
-        """A repeat of a run that finished: Sequence's answer is known, nothing is sent."""
+        """A repeat of a run Sequence accepted and finished: its answer is known, nothing is sent.
+
+        A Remote API run is finished once triggered: that is all the Remote API tells.
+        """
         last = self._guard.ledger.last_outcome(settings.subentry_id)
-        result = "executed"
-        if last is not None and last.reference == repeat.reference:
+        if settings.is_remote:
+            result = "triggered"
+        elif last is not None and last.reference == repeat.reference:
             result = last.result
-        await self._guard.async_audit(call, AuditOutcome.SUCCEEDED, reference=repeat.reference)
+        else:
+            result = "executed"
+        await self._guard.async_audit(
+            call, AUDIT_OUTCOME[repeat.status], reference=repeat.reference
+        )
         return _response(settings, simulated=False, result=result, execution_id=repeat.reference)
 
     async def _async_failed(
