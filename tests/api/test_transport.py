@@ -1,6 +1,7 @@
 """HTTP helpers shared by the clients."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 import json
 from typing import NoReturn
 
@@ -33,6 +34,9 @@ NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
         ("soon", None),
         ("-5", None),
         ("1.5", None),
+        ("3600", 3600.0),
+        ("999999999999", 3600.0),  # an hour at most: one odd header cannot silence a key
+        ("Thu, 01 Jan 2099 00:00:00 GMT", 3600.0),
     ],
 )
 def test_parse_retry_after(value: str | None, seconds: float | None) -> None:
@@ -40,7 +44,8 @@ def test_parse_retry_after(value: str | None, seconds: float | None) -> None:
 
 
 def test_parse_retry_after_defaults_to_now() -> None:
-    assert parse_retry_after("Thu, 01 Jan 2099 00:00:00 GMT") > 0
+    in_ten_minutes = format_datetime(datetime.now(UTC) + timedelta(minutes=10), usegmt=True)
+    assert 590 <= parse_retry_after(in_ten_minutes) <= 600
 
 
 @pytest.mark.parametrize(

@@ -41,6 +41,9 @@ NOT_JSON: Final = object()
 """What :func:`decode_json` returns for a body that is not JSON."""
 
 _DELTA_SECONDS: Final = re.compile(r"[0-9]{1,12}")
+MAX_RETRY_AFTER: Final = 3600.0
+"""The longest ``Retry-After`` heeded: Sequence's limits are per minute, and one odd header
+(a proxy's, a date far ahead) must not silence a key's polls and actions for days."""
 _JSON_TYPE_NAMES: Final = (  # bool before int: True is an int to Python, not to JSON
     (bool, "boolean"),
     (int | float, "number"),
@@ -250,20 +253,21 @@ def describe_non_json(body: bytes) -> str:
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP-date.
 
-    A date in the past gives 0. Absent or unparsable values give None.
+    A date in the past gives 0, anything longer than ``MAX_RETRY_AFTER`` gives that. Absent or
+    unparsable values give None.
     """
     if value is None:
         return None
     value = value.strip()
     if _DELTA_SECONDS.fullmatch(value):
-        return float(value)
+        return min(float(value), MAX_RETRY_AFTER)
     try:
         when = parsedate_to_datetime(value)
     except TypeError, ValueError, OverflowError, IndexError:
         return None
     if when.tzinfo is None:  # "-0000" means UTC with unknown origin
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return min(max(0.0, (when - (now or datetime.now(UTC))).total_seconds()), MAX_RETRY_AFTER)
 
 
 _JSON_TYPE_OF_CLASS: Final[dict[type, str]] = {
