@@ -18,6 +18,7 @@ from custom_components.sequence.const import DOMAIN, EVENT_MONEY_ACTION
 from custom_components.sequence.guard import (
     IDEMPOTENCY_KEY,
     NO_LIMITS,
+    Limits,
     MoneyCall,
     MoneyGuard,
     Refusal,
@@ -29,7 +30,7 @@ from custom_components.sequence.guard import (
     derive_idempotency_key,
     request_fingerprint,
 )
-from custom_components.sequence.ledger import AttemptStatus, Follow, MoneyLedger, Outcome
+from custom_components.sequence.ledger import Attempt, AttemptStatus, Follow, MoneyLedger, Outcome
 
 ENTRY = "01JSEQUENCETESTENTRY0000001"
 RULE = "subentry-rule"
@@ -140,6 +141,24 @@ async def test_route_limits(guard: MoneyGuard) -> None:
     assert limits.refusal(guard.ledger, ROUTE, now, 3000) is None
 
 
+@pytest.fixture
+def yielding_check(guard: MoneyGuard, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let other calls run between checking the limits and reserving, as slow I/O would.
+
+    Without it the check and the reservation never yield, and calls pass one at a time even
+    without the guard's lock: the concurrency tests would not test the lock.
+    """
+    check = guard.async_check
+
+    async def check_then_yield(call: MoneyCall, limits: Limits) -> Attempt | None:
+        earlier = await check(call, limits)
+        await asyncio.sleep(0)
+        return earlier
+
+    monkeypatch.setattr(guard, "async_check", check_then_yield)
+
+
+@pytest.mark.usefixtures("yielding_check")
 async def test_concurrent_calls_never_pass_a_limit_together(
     hass: HomeAssistant, guard: MoneyGuard
 ) -> None:
@@ -157,6 +176,7 @@ async def test_concurrent_calls_never_pass_a_limit_together(
     assert {event.data["reason"] for event in events} == {"rule_daily_limit"}
 
 
+@pytest.mark.usefixtures("yielding_check")
 async def test_concurrent_transfers_never_exceed_the_daily_amount(guard: MoneyGuard) -> None:
     limits = RouteLimits(max_per_transfer_cents=10_000, max_per_day_cents=25_000)
     results = await asyncio.gather(
