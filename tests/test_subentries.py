@@ -22,6 +22,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sequence.const import (
     CONF_MAX_PER_DAY_CENTS,
+    CONF_MAX_RUNS_PER_DAY,
     CONF_SECRET,
     DOMAIN,
     SUBENTRY_ROUTE,
@@ -345,8 +346,13 @@ async def test_a_new_secret_withdraws_the_refused_secret_repair(
 ) -> None:
     """The next run tells whether the new secret works; until then nothing says it does not."""
     entry = await set_up(hass, token_entry_with(remote_rule_subentry()))
-    raise_rule_repairs(hass, entry)
+    repairs = raise_rule_repairs(hass, entry)
     subentry = entry.subentries[RULE_SUBENTRY_ID]
+    hass.config_entries.async_update_subentry(
+        entry, subentry, data={**subentry.data, CONF_MAX_RUNS_PER_DAY: 9}
+    )
+    await hass.async_block_till_done()
+    assert open_issues(hass) == repairs  # new limits say nothing of the secret
     hass.config_entries.async_update_subentry(
         entry, subentry, data={**subentry.data, CONF_SECRET: "a-new-secret-0000"}
     )

@@ -26,7 +26,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dis
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import DOMAIN, SUBENTRY_ROUTE, SUBENTRY_RULE
+from .const import CONF_SECRET, DOMAIN, SUBENTRY_ROUTE, SUBENTRY_RULE
 from .coordinator import SequenceConfigEntry
 from .rule_catalog import rule_issue_id
 from .rules import rule_secret_issue_id
@@ -108,7 +108,7 @@ class _SubentryTracker:
             elif before != now:
                 if before[0] != subentry.title:
                     self._async_rename_device(subentry)
-                if before[1] != now[1]:  # a new secret, say: let the next run tell
+                if before[1].get(CONF_SECRET) != now[1].get(CONF_SECRET):  # the next run tells
                     ir.async_delete_issue(
                         self._hass, DOMAIN, rule_secret_issue_id(entry.entry_id, subentry_id)
                     )
