@@ -23,8 +23,10 @@ from custom_components.sequence.api import (
     SequenceAuthError,
     SequenceConnectionError,
     SequenceError,
+    SequenceNotFoundError,
     SequencePermissionError,
     SequenceRateLimitError,
+    SequenceRefusedError,
     SequenceResponseError,
     SequenceServerError,
 )
@@ -296,6 +298,18 @@ async def test_a_remote_rule_is_added_once_confirmed(
     assert hass.states.get("sensor.sequence_round_ups_runs_today").state == "0"
 
 
+async def test_a_route_short_of_a_dollar_today_is_still_allowed(
+    hass: HomeAssistant, api_entry: MockConfigEntry, rule_api: MagicMock
+) -> None:
+    """Insufficient funds says the pair may move money; only the balance is short today."""
+    rule_api.async_create_transfer.side_effect = SequenceRefusedError(
+        "x", code="INSUFFICIENT_FUNDS"
+    )
+    result = await start(hass, api_entry, SUBENTRY_ROUTE)
+    result = await submit(hass, result, route_input(), SUBENTRY_ROUTE)
+    assert result["step_id"] == "confirm"
+
+
 @pytest.mark.parametrize(
     ("changes", "errors"),
     [
@@ -487,6 +501,13 @@ async def test_rules_that_cannot_be_listed_say_why(
     rule_api.async_list_rules.side_effect = error
     result = await start(hass, api_entry)
     assert result["errors"] == {"base": key}
+    # A refused key is the entry's: its re-authentication is what the text asks for.
+    reauth = [
+        flow
+        for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        if flow["context"]["source"] == "reauth"
+    ]
+    assert len(reauth) == (1 if isinstance(error, SequenceAuthError) else 0)
 
 
 async def test_an_unexpected_listing_error_is_logged_and_shown(
@@ -498,7 +519,12 @@ async def test_an_unexpected_listing_error_is_logged_and_shown(
     rule_api.async_list_rules.side_effect = RuntimeError("bug")
     result = await start(hass, api_entry)
     assert result["errors"] == {"base": "unknown"}
-    assert any(record.levelno == logging.ERROR for record in caplog.records)
+    assert any(
+        record.levelno == logging.ERROR
+        and record.name.startswith("custom_components.sequence")
+        and record.exc_info is not None
+        for record in caplog.records
+    )
 
 
 async def test_no_rule_to_add(
@@ -518,7 +544,11 @@ async def test_no_rule_to_add(
         (SequenceConnectionError("down"), "cannot_connect"),
         (SequenceServerError("HTTP 500"), "unavailable"),
         (SequenceRateLimitError("slow"), "rate_limited"),
-        (SequenceResponseError("HTTP 403 RULE_DEACTIVATED"), "unexpected_response"),
+        (SequenceResponseError("unreadable"), "unexpected_response"),
+        (SequenceRefusedError("x", code="RULE_DEACTIVATED"), "rule_disabled"),
+        (SequenceRefusedError("x", code="INVALID_RULE"), "rule_gone"),
+        (SequenceNotFoundError("x"), "rule_gone"),
+        (SequenceRefusedError("x", code="INVALID_PARAMETERS"), "rule_refused"),
         (RuntimeError("bug"), "unknown"),
     ],
 )
@@ -789,6 +819,11 @@ async def test_a_route_is_checked_with_a_one_dollar_simulation(
             "missing_manual_transfer",
         ),
         (frozenset(), SequenceConnectionError("down"), "cannot_connect"),
+        (
+            frozenset(),
+            SequenceRefusedError("x", code="TRANSFER_SOURCE_NOT_FOUND"),
+            "route_refused",
+        ),
         (frozenset(), RuntimeError("boom"), "unknown"),
     ],
 )

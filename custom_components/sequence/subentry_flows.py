@@ -44,9 +44,12 @@ import probatio as vol
 from .api import (
     Account,
     Permission,
+    SequenceAuthError,
     SequenceError,
+    SequenceNotFoundError,
     SequencePermissionError,
     SequencePlatformClient,
+    SequenceRefusedError,
 )
 from .api.models import MAX_ABS_CENTS, RuleSummary, cents_to_dollars
 from .api.remote_rules import parse_trigger_url
@@ -79,7 +82,7 @@ from .const import (
 )
 from .coordinator import SequenceConfigEntry
 from .credentials import create_platform_client
-from .errors import flow_error
+from .errors import RULE_GONE_CODES, flow_error
 from .guard import cents_text
 from .texts import credential_kind
 
@@ -156,6 +159,16 @@ class _ConfirmingFlow(ConfigSubentryFlow):
 
     def _entry_loaded(self) -> bool:
         return self._entry().state is ConfigEntryState.LOADED
+
+    def _key_error(self, err: SequenceError) -> str:
+        """The form error for a failed request with the entry's API key.
+
+        A refused key is the entry's problem, not the form's: its re-authentication starts
+        (once), so that the form's "Reauthenticate the entry" can be done.
+        """
+        if isinstance(err, SequenceAuthError):
+            self._entry().async_start_reauth(self.hass)
+        return flow_error(err, KIND_API_KEY)[0]
 
     def _configured(self, subentry_type: str) -> set[str | None]:
         """The unique ids of the entry's subentries of ``subentry_type``."""
@@ -288,7 +301,7 @@ class RuleSubentryFlow(_ConfirmingFlow):
         except SequencePermissionError:
             return "missing_read_rules"
         except SequenceError as err:
-            return flow_error(err, KIND_API_KEY)[0]
+            return self._key_error(err)
         except Exception:  # noqa: BLE001 - logged; the form says so instead of failing
             LOGGER.exception("Unexpected error while listing the rules of the API key")
             return "unknown"
@@ -308,8 +321,10 @@ class RuleSubentryFlow(_ConfirmingFlow):
             )
         except SequencePermissionError:
             return "missing_trigger_rules"
+        except (SequenceNotFoundError, SequenceRefusedError) as err:
+            return _rule_refusal(err)
         except SequenceError as err:
-            return flow_error(err, KIND_API_KEY)[0]
+            return self._key_error(err)
         except Exception:  # noqa: BLE001 - logged; the form says so instead of failing
             LOGGER.exception("Unexpected error while checking that the rule can be triggered")
             return "unknown"
@@ -433,6 +448,16 @@ class RuleSubentryFlow(_ConfirmingFlow):
         return await self.async_step_confirm()
 
 
+def _rule_refusal(err: SequenceNotFoundError | SequenceRefusedError) -> str:
+    """The form error of a simulated run Sequence refused."""
+    code = err.code if isinstance(err, SequenceRefusedError) else None
+    if code == "RULE_DEACTIVATED":
+        return "rule_disabled"
+    if isinstance(err, SequenceNotFoundError) or code in RULE_GONE_CODES:
+        return "rule_gone"
+    return "rule_refused"
+
+
 class TransferRouteSubentryFlow(_ConfirmingFlow):
     """Add or change a transfer route (API key entries only)."""
 
@@ -503,8 +528,11 @@ class TransferRouteSubentryFlow(_ConfirmingFlow):
             )
         except SequencePermissionError:
             return "missing_manual_transfer"
+        except SequenceRefusedError as err:
+            # Short of $1.00 today is no reason to refuse the route: the pair is allowed.
+            return None if err.code == "INSUFFICIENT_FUNDS" else "route_refused"
         except SequenceError as err:
-            return flow_error(err, KIND_API_KEY)[0]
+            return self._key_error(err)
         except Exception:  # noqa: BLE001 - logged; the form says so instead of failing
             LOGGER.exception("Unexpected error while checking the transfer route")
             return "unknown"
