@@ -27,6 +27,7 @@ from custom_components.sequence.actions import (
 )
 from custom_components.sequence.audit import async_get_audit_trail
 from custom_components.sequence.const import DOMAIN, EVENT_MONEY_ACTION
+from custom_components.sequence.guard import derive_idempotency_key
 from custom_components.sequence.lookups import (
     GET_ACCOUNTS_SCHEMA,
     GET_EXTERNAL_TRANSACTIONS_SCHEMA,
@@ -35,6 +36,7 @@ from custom_components.sequence.lookups import (
 )
 
 from .conftest import (
+    EMERGENCY_FUND_ID,
     PAYCHECK_ID,
     PLATFORM_RULE_ID,
     ROUTE_SUBENTRY_ID,
@@ -295,13 +297,20 @@ async def test_the_audit_log(
         "amount": "10.00",
         "rule_id": None,
         "source_account_id": PAYCHECK_ID,
-        "destination_account_id": log["records"][2]["destination_account_id"],
+        "destination_account_id": EMERGENCY_FUND_ID,
         "execution_id": None,
         "transfer_id": "transfer-2",
         "idempotency_key": log["records"][2]["idempotency_key"],
         "user_id": None,
         "context_id": log["records"][2]["context_id"],
     }
+    context_id = log["records"][2]["context_id"]
+    assert isinstance(context_id, str)
+    assert context_id
+    # No key was given: it is the one derived from the call's context and the route.
+    assert log["records"][2]["idempotency_key"] == derive_idempotency_key(
+        context_id, ROUTE_SUBENTRY_ID
+    )
     local_since = dt_util.as_local(dt_util.utcnow() - timedelta(minutes=1)).replace(tzinfo=None)
     for since in (local_since.isoformat(), "2026-11-21T12:59:00+00:00"):
         recent = await call_action(
@@ -350,6 +359,9 @@ def test_what_is_no_amount(given: object) -> None:
         dollars(given)
 
 
-def test_a_since_without_a_zone_is_local() -> None:
+async def test_a_since_without_a_zone_is_local(hass: HomeAssistant) -> None:
+    await hass.config.async_set_time_zone("America/New_York")
     data = GET_AUDIT_LOG_SCHEMA({"config_entry_id": "x", "since": "2026-11-21 08:00:00"})
-    assert isinstance(data["since"], datetime)
+    assert data["since"] == datetime(2026, 11, 21, 8, 0)  # noqa: DTZ001 - no zone was given
+    # ... and the action reads it in Home Assistant's zone (as dt_util.as_utc does).
+    assert dt_util.as_utc(data["since"]) == datetime(2026, 11, 21, 13, 0, tzinfo=dt_util.UTC)

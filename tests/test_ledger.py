@@ -234,8 +234,8 @@ async def test_a_utc_evening_is_still_the_local_day(
 ) -> None:
     """At 20:00 in New York it is already tomorrow in UTC: the runs of today still count."""
     freezer.move_to("2026-12-01T23:30:00+00:00")  # 18:30 in New York
-    await ledger.async_reserve(RULE, attempt("evening"))
+    await ledger.async_reserve(RULE, attempt("evening", cents=500))
     freezer.move_to("2026-12-02T01:00:00+00:00")  # 20:00 in New York, 2 December in UTC
     assert ledger.runs_today(RULE, dt_util.utcnow()) == 1
     assert ledger.runs_today(RULE, dt_util.now()) == 1
-    assert ledger.moved_today_cents(RULE, dt_util.utcnow()) == 0
+    assert ledger.moved_today_cents(RULE, dt_util.utcnow()) == 500

@@ -320,7 +320,7 @@ async def test_account_ids_are_escaped_in_the_path(server: Client, fake: FakePla
 
 async def test_detail_fan_out_has_bounded_concurrency(server: Client, fake: FakePlatform) -> None:
     fake.add_accounts(20)
-    fake.delay = 0.01
+    fake.delay = 0.1  # long enough that a third request is open before the first ends
     snapshot = await make_client(
         server, max_concurrency=3, requests_per_minute=1000
     ).async_get_accounts()
