@@ -13,10 +13,10 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
 
+from custom_components.sequence.api.transport import IDEMPOTENCY_KEY
 from custom_components.sequence.audit import AuditOutcome, MoneyAction, async_get_audit_trail
 from custom_components.sequence.const import DOMAIN, EVENT_MONEY_ACTION
 from custom_components.sequence.guard import (
-    IDEMPOTENCY_KEY,
     NO_LIMITS,
     Limits,
     MoneyCall,

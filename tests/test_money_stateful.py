@@ -66,8 +66,8 @@ from custom_components.sequence.api import (
 )
 from custom_components.sequence.api.models import RuleExecution, cents_to_dollars
 from custom_components.sequence.api.remote_rules import RemoteRuleTrigger
+from custom_components.sequence.api.transport import IDEMPOTENCY_KEY
 from custom_components.sequence.const import DOMAIN
-from custom_components.sequence.guard import IDEMPOTENCY_KEY
 from custom_components.sequence.transfers import derive_simulation_key
 
 from .conftest import (

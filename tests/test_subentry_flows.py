@@ -31,6 +31,7 @@ from custom_components.sequence.api import (
     SequenceServerError,
 )
 from custom_components.sequence.api.models import RuleSummary
+from custom_components.sequence.api.transport import IDEMPOTENCY_KEY
 from custom_components.sequence.const import (
     CONF_CONFIRM,
     CONF_DESCRIPTION,
@@ -50,7 +51,6 @@ from custom_components.sequence.const import (
     SUBENTRY_ROUTE,
     SUBENTRY_RULE,
 )
-from custom_components.sequence.guard import IDEMPOTENCY_KEY
 from custom_components.sequence.subentry_flows import dollars_to_cents, runs_text, whole_number
 
 from .conftest import (

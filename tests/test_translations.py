@@ -7,6 +7,7 @@ import re
 import pytest
 
 from custom_components.sequence.api import AccountKind
+from custom_components.sequence.api.platform_parse import TRANSFER_STATUSES
 from custom_components.sequence.binary_sensor import (
     API_PROBLEM_DESCRIPTIONS,
     AWAITING_APPROVAL_DESCRIPTION,
@@ -20,7 +21,7 @@ from custom_components.sequence.errors import (
     PERMISSION_NOT_GRANTED,
 )
 from custom_components.sequence.event import TRANSFER_EVENT_DESCRIPTION
-from custom_components.sequence.lookups import DIRECTIONS, LOOKUP_ERRORS, TRANSFER_STATUSES
+from custom_components.sequence.lookups import DIRECTIONS, LOOKUP_ERRORS
 from custom_components.sequence.money_entities import ROUTE_SENSORS, RULE_ENABLED, RULE_SENSORS
 from custom_components.sequence.rule_catalog import RULE_PROBLEMS, rule_problem
 from custom_components.sequence.sensor import (

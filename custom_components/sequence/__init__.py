@@ -13,7 +13,6 @@ from .const import (
     CONF_ACTIVITY,
     CONF_API_TOKEN,
     CONF_BASE_URL,
-    CONF_CREDENTIAL_KIND,
     DOMAIN,
     KIND_API_KEY,
 )
@@ -25,6 +24,7 @@ from .rule_catalog import async_setup_rule_catalog, rule_issue_id
 from .rules import RuleRunner, rule_secret_issue_id
 from .sources import AccountsSource, PlatformAccountsSource, RemoteAccountsSource
 from .subentries import async_setup_subentries
+from .texts import credential_kind
 from .transfers import TransferRunner
 
 PLATFORMS = [
@@ -42,7 +42,7 @@ calendar platform would put an empty Calendar in the sidebar)."""
 
 def entry_platforms(entry: SequenceConfigEntry) -> list[Platform]:
     """The platforms the entry is set up on."""
-    if entry.data.get(CONF_CREDENTIAL_KIND) == KIND_API_KEY:
+    if credential_kind(entry) == KIND_API_KEY:
         return list(PLATFORMS)
     return [platform for platform in PLATFORMS if platform not in API_KEY_PLATFORMS]
 
@@ -58,7 +58,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SequenceConfigEntry) -> 
     token, base_url = entry.data[CONF_API_TOKEN], entry.data[CONF_BASE_URL]
     platform_client: SequencePlatformClient | None = None
     source: AccountsSource
-    if entry.data.get(CONF_CREDENTIAL_KIND) == KIND_API_KEY:
+    if credential_kind(entry) == KIND_API_KEY:
         platform_client = create_platform_client(hass, token, base_url)
         source = PlatformAccountsSource(platform_client)
     else:

@@ -26,7 +26,6 @@ from .backoff import FailureBackoff
 from .const import (
     CONF_ACCOUNT_KINDS,
     CONF_BALANCE_EVENTS,
-    CONF_CREDENTIAL_KIND,
     CONF_EXCLUDED_ACCOUNTS,
     CONF_SCAN_INTERVAL_MINUTES,
     DEFAULT_SCAN_INTERVAL,
@@ -101,7 +100,7 @@ class SequenceData:
 
 def default_scan_interval(entry: ConfigEntry) -> timedelta:
     """Ten minutes on the Remote API (one request); six hours on the Platform API, as asked."""
-    if entry.data.get(CONF_CREDENTIAL_KIND) == KIND_API_KEY:
+    if credential_kind(entry) == KIND_API_KEY:
         return PLATFORM_DEFAULT_SCAN_INTERVAL
     return DEFAULT_SCAN_INTERVAL
 

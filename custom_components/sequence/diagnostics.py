@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 from homeassistant.core import HomeAssistant
 
 from .api import DEFAULT_BASE_URL
-from .const import CONF_BASE_URL, CONF_CREDENTIAL_KIND, CONF_EXCLUDED_ACCOUNTS, KIND_ACCESS_TOKEN
+from .const import CONF_BASE_URL, CONF_EXCLUDED_ACCOUNTS
 from .coordinator import SequenceConfigEntry
+from .texts import credential_kind
 
 
 async def async_get_config_entry_diagnostics(
@@ -34,7 +35,7 @@ async def async_get_config_entry_diagnostics(
             "version": entry.version,
             "minor_version": entry.minor_version,
             "options": options,
-            "credential_kind": entry.data.get(CONF_CREDENTIAL_KIND, KIND_ACCESS_TOKEN),
+            "credential_kind": credential_kind(entry),
             "base_url_is_default": entry.data[CONF_BASE_URL] == DEFAULT_BASE_URL,
             "base_url_scheme": base_url.scheme,
         },

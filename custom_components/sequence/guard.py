@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import hashlib
 import json
-import re
 from typing import NoReturn, Protocol
 import uuid
 
@@ -37,7 +36,6 @@ KEY_REMEMBERED = timedelta(hours=23)
 """How long an earlier attempt's key makes a call a repeat. Sequence remembers a key for 24
 hours; an hour less, so that a key it may have forgotten never goes out without a share (the
 other way round, a key it still remembers costs a share that runs nothing: safe)."""
-IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:/|-]{1,36}")
 """What Sequence accepts in the ``idempotency-key`` header (at most 36 characters)."""
 _KEY_NAMESPACE = uuid.UUID("5b6f4a52-6d0e-4b2e-9f3c-2a9e7d1c8b40")
 """Namespace of the keys derived here (any fixed UUID: it only has to never change)."""

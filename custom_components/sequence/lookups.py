@@ -37,6 +37,7 @@ from .api import (
     TransferDirection,
 )
 from .api.models import ExternalTransaction
+from .api.platform_parse import TRANSFER_STATUSES
 from .const import DOMAIN
 from .coordinator import SequenceConfigEntry
 from .errors import action_error
@@ -55,16 +56,6 @@ ATTR_LIMIT: Final = "limit"
 ATTR_TRANSFER_ID: Final = "transfer_id"
 ATTR_NAME: Final = "name"
 
-TRANSFER_STATUSES: Final = (
-    "PENDING_APPROVAL",
-    "PROCESSING",
-    "PENDING",
-    "COMPLETE",
-    "INCOMPLETE",
-    "ERROR",
-    "CANCELLED",
-)
-"""Sequence's transfer statuses, as it sends them (and as the ``status`` filter takes them)."""
 DIRECTIONS: Final = (
     TransferDirection.INCOMING,
     TransferDirection.OUTGOING,

@@ -10,7 +10,8 @@ from typing import Final
 from homeassistant.core import Context
 
 from .api.models import MAX_ABS_CENTS
-from .guard import IDEMPOTENCY_KEY, derive_idempotency_key
+from .api.transport import IDEMPOTENCY_KEY
+from .guard import derive_idempotency_key
 from .ledger import Follow
 
 MAX_DOLLARS: Final = Decimal(MAX_ABS_CENTS) / 100

@@ -33,11 +33,12 @@ from homeassistant.util import dt as dt_util
 
 from . import rules, transfers
 from .api.models import RuleSummary, cents_to_dollars
-from .const import CONF_CREDENTIAL_KIND, KIND_API_KEY, SUBENTRY_ROUTE, SUBENTRY_RULE
+from .const import KIND_API_KEY, SUBENTRY_ROUTE, SUBENTRY_RULE
 from .coordinator import SequenceConfigEntry
 from .entity import SequenceSubentryEntity
 from .ledger import MoneyLedger, local_day_start
 from .subentry_data import RouteSettings, RuleSettings
+from .texts import credential_kind
 
 CURRENCY = "USD"
 UNKNOWN = "outcome_unknown"
@@ -183,7 +184,7 @@ def binary_sensors_for(entry: SequenceConfigEntry, subentry: ConfigSubentry) -> 
     if (
         subentry.subentry_type != SUBENTRY_RULE
         or catalog is None
-        or entry.data.get(CONF_CREDENTIAL_KIND) != KIND_API_KEY
+        or credential_kind(entry) != KIND_API_KEY
     ):
         return []
     return [RuleEnabledSensor(entry, subentry, catalog)]

@@ -47,7 +47,6 @@ CATALOG_INTERVAL: Final = PLATFORM_LIST_INTERVAL
 """Daily, like the account list: rules change when the user edits them in Sequence."""
 MAX_RULE_DETAILS: Final = 50
 """Full rules read per refresh at most (the first enabled, supported ones Sequence lists)."""
-SCHEDULED: Final = "SCHEDULED"
 
 
 def needs_trigger(rule: RuleSummary) -> bool:
@@ -126,12 +125,7 @@ class RuleCatalogCoordinator(DataUpdateCoordinator[dict[str, RuleSummary]]):
         for rule in found:
             if isinstance(rule, BaseException):
                 raise rule
-            if (
-                rule is not None
-                and needs_trigger(rule.summary)
-                and rule.trigger_type == SCHEDULED
-                and rule.schedule is not None
-            ):
+            if rule is not None and needs_trigger(rule.summary) and rule.schedule is not None:
                 scheduled[rule.summary.id] = rule
         return scheduled
 

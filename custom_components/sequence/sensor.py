@@ -22,11 +22,12 @@ from homeassistant.util import slugify
 from .account_changes import ChangesTopic, members_topic
 from .activity import ActivitySummary, SequenceActivityCoordinator
 from .api import Account, AccountKind
-from .const import CONF_CREDENTIAL_KIND, KIND_API_KEY
+from .const import KIND_API_KEY
 from .coordinator import SequenceConfigEntry, SequenceCoordinator
 from .entity import SequenceAccountEntity, SequenceEntity, SequenceHubEntity
 from .money_entities import sensors_for
 from .subentries import async_add_subentry_entities
+from .texts import credential_kind
 
 PARALLEL_UPDATES = 0
 CURRENCY = "USD"  # neither API names a currency; Sequence is a US service
@@ -261,7 +262,7 @@ async def async_setup_entry(
     totals = TOTAL_DESCRIPTIONS
     # The Remote API has none of the details: skip checking them for every account every poll.
     details: tuple[SequenceAccountSensorDescription, ...] = ()
-    if entry.data.get(CONF_CREDENTIAL_KIND) == KIND_API_KEY:
+    if credential_kind(entry) == KIND_API_KEY:
         totals += PLATFORM_TOTAL_DESCRIPTIONS
         details = DETAIL_DESCRIPTIONS
     hub: list[SensorEntity] = [

@@ -83,10 +83,12 @@ from .platform_parse import (
     parse_transfer_page,
 )
 from .transport import (
+    ERROR_CODE,
     NOT_JSON,
     Reply,
     Secret,
     async_exchange,
+    check_idempotency_key,
     decode_json,
     describe_non_json,
     normalize_credential,
@@ -121,13 +123,10 @@ ROUTE_PERMISSIONS: Final = {
     "POST /transfers": Permission.MANUAL_TRANSFER,
 }
 """Every route this client calls and the permission it needs (the spec's ``x-required-scope``)."""
-IDEMPOTENCY_KEY: Final = re.compile(r"[A-Za-z0-9._:/|-]{1,36}")
 """What Sequence accepts as an ``idempotency-key`` (the spec's pattern and length)."""
 ACCESS_DENIED: Final = "ACCESS_DENIED"
 DIRECTION_NAMES: Final = {direction: name for name, direction in DIRECTIONS.items()}
 """The wire name of each direction a transfer list can be filtered on."""
-
-_ERROR_CODE: Final = re.compile(r"[A-Z_]{1,64}")
 
 
 class Identified(Protocol):
@@ -613,9 +612,7 @@ class SequencePlatformClient:
             SequenceRateLimitError: 429, or (nothing sent) a ``Retry-After`` is running.
             SequenceConnectionError: the connection could not be made (nothing was sent).
         """
-        if not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
-            msg = "the idempotency key must be 1 to 36 of A-Z a-z 0-9 . _ : / | -"
-            raise ValueError(msg)
+        check_idempotency_key(idempotency_key)
         reply = await self._send(
             route,
             path,
@@ -742,7 +739,7 @@ def _error_body(payload: object) -> tuple[str | None, str | None]:
     if not isinstance(payload, dict) or not isinstance(error := payload.get("error"), dict):
         return None, None
     raw_code, raw_message = error.get("code"), error.get("message")
-    code = raw_code if isinstance(raw_code, str) and _ERROR_CODE.fullmatch(raw_code) else None
+    code = raw_code if isinstance(raw_code, str) and ERROR_CODE.fullmatch(raw_code) else None
     return code, raw_message if isinstance(raw_message, str) else None
 
 

@@ -18,7 +18,6 @@ from collections import Counter
 from decimal import Decimal
 import logging
 import math
-import re
 from typing import Final, NoReturn, cast
 
 import aiohttp
@@ -38,6 +37,7 @@ from .transport import (
     async_exchange,
     decode_json,
     describe_non_json,
+    flat_error_code,
     json_type,
     normalize_credential,
     parse_retry_after,
@@ -56,7 +56,6 @@ MAX_ABS_DOLLARS: Final = Decimal(10) ** 15
 """Balances at or beyond this many dollars are rejected as nonsense (and would not fit
 ``to_cents``' 28-digit precision much further up)."""
 
-_ERROR_CODE: Final = re.compile(r"[A-Z_]{1,64}")
 _AUTH_ERROR_CODES: Final = frozenset({"INVALID_ACCESS_TOKEN", "INVALID_API_SECRET"})
 _SERVER_ERROR_CODE: Final = "UNEXPECTED_ERROR"
 """Sequence's code for a failure on its side (documented with the 5xx statuses)."""
@@ -303,7 +302,7 @@ def _raise_for_status(status: int, retry_after: str | None, payload: object) -> 
     outage. Any other non-2xx (400, 404, 405, a redirect, ...): the request this version sends
     is no longer what Sequence accepts, which is a response error like an unreadable body.
     """
-    code = _error_code(payload)
+    code = flat_error_code(payload)
     detail = f"HTTP {status}, {code}" if code else f"HTTP {status}"
     if status in {401, 403} or code in _AUTH_ERROR_CODES:
         msg = f"Sequence refused the access token ({detail})"
@@ -317,16 +316,6 @@ def _raise_for_status(status: int, retry_after: str | None, payload: object) -> 
     if not 200 <= status < 300:  # noqa: PLR2004 - the 2xx range
         msg = f"Sequence answered {detail}"
         raise SequenceResponseError(msg)
-
-
-def _error_code(payload: object) -> str | None:
-    """Sequence's error ``code`` from a flat error body, when it looks like one (safe to show)."""
-    if not isinstance(payload, dict):
-        return None
-    code = payload.get("code")
-    if isinstance(code, str) and _ERROR_CODE.fullmatch(code):
-        return code
-    return None
 
 
 def _shape_error(reason: str) -> NoReturn:

@@ -35,8 +35,10 @@ from .transport import (
     NOT_JSON,
     Secret,
     async_exchange,
+    check_idempotency_key,
     decode_json,
     describe_non_json,
+    flat_error_code,
     normalize_credential,
     parse_retry_after,
 )
@@ -46,9 +48,7 @@ _LOGGER = logging.getLogger(__name__)
 SIGNATURE_HEADER: Final = "x-sequence-signature"
 ROUTE: Final = "POST /remote-api/rules/{id}/trigger"
 """How a trigger is named in the debug log, whichever documented shape its URL has."""
-IDEMPOTENCY_KEY: Final = re.compile(r"[A-Za-z0-9._:/|-]{1,36}")
 """What Sequence accepts as an ``idempotency-key``."""
-_ERROR_CODE: Final = re.compile(r"[A-Z_]{1,64}")
 _SECRET_REFUSED: Final = frozenset({"INVALID_API_SECRET", "INVALID_ACCESS_TOKEN"})
 _RATE_LIMITED: Final = "TOO_MANY_REQUESTS"
 _SERVER_ERROR: Final = "UNEXPECTED_ERROR"
@@ -132,9 +132,7 @@ class RemoteRuleTrigger:
             SequenceOutcomeUnknownError: it may have run; no definite answer came.
             SequenceConnectionError: the connection could not be made (nothing was sent).
         """
-        if not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
-            msg = "the idempotency key must be 1 to 36 of A-Z a-z 0-9 . _ : / | -"
-            raise ValueError(msg)
+        check_idempotency_key(idempotency_key)
         secret = self._header_secret()
         reply = await async_exchange(
             self._session,
@@ -154,7 +152,7 @@ class RemoteRuleTrigger:
             logger=_LOGGER,
         )
         payload = decode_json(reply.body)
-        code = _error_code(payload)
+        code = flat_error_code(payload)
         status = reply.status
         detail = f"HTTP {status}, {code}" if code else f"HTTP {status}"
         if status in {401, 403} or code in _SECRET_REFUSED:
@@ -186,11 +184,3 @@ class RemoteRuleTrigger:
             msg = "the rule's API secret is empty or cannot be sent in a header"
             raise SequenceRuleSecretError(msg)
         return secret
-
-
-def _error_code(payload: object) -> str | None:
-    """The Remote API's flat error ``code``, when it looks like one (safe to show)."""
-    if not isinstance(payload, dict):
-        return None
-    code = payload.get("code")
-    return code if isinstance(code, str) and _ERROR_CODE.fullmatch(code) else None

@@ -40,6 +40,10 @@ MISSING: Final = object()
 NOT_JSON: Final = object()
 """What :func:`decode_json` returns for a body that is not JSON."""
 
+IDEMPOTENCY_KEY: Final = re.compile(r"[A-Za-z0-9._:/|-]{1,36}")
+"""An ``idempotency-key`` header value Sequence accepts."""
+ERROR_CODE: Final = re.compile(r"[A-Z_]{1,64}")
+"""What an error code of Sequence's looks like (anything else is not shown)."""
 _DELTA_SECONDS: Final = re.compile(r"[0-9]{1,12}")
 MAX_RETRY_AFTER: Final = 3600.0
 """The longest ``Retry-After`` heeded: Sequence's limits are per minute, and one odd header
@@ -289,3 +293,22 @@ def json_type(value: object) -> str:
     if value is MISSING:
         return "missing"
     return next((name for kind, name in _JSON_TYPE_NAMES if isinstance(value, kind)), "unsupported")
+
+
+def check_idempotency_key(key: str) -> None:
+    """Refuse, before anything is sent, a key Sequence would not accept.
+
+    Raises:
+        ValueError: the key is not 1 to 36 of the characters Sequence allows.
+    """
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        msg = "the idempotency key must be 1 to 36 of A-Z a-z 0-9 . _ : / | -"
+        raise ValueError(msg)
+
+
+def flat_error_code(payload: object) -> str | None:
+    """The Remote API's flat error ``code``, when it looks like one (safe to show)."""
+    if not isinstance(payload, dict):
+        return None
+    code = payload.get("code")
+    return code if isinstance(code, str) and ERROR_CODE.fullmatch(code) else None
