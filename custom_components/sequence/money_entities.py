@@ -215,6 +215,8 @@ class MoneySensor(SequenceSubentryEntity, SensorEntity):
     @callback
     def _schedule_midnight(self) -> None:
         # The next day's start as the ledger counts days, DST included (a 23- or 25-hour day).
+        # Not async_track_time_change(hour=0): where DST starts at midnight (Santiago), a day
+        # has no 00:00 and begins at 01:00.
         tomorrow = dt_util.now().date() + timedelta(days=1)
         self._cancel_midnight = async_track_point_in_utc_time(
             self.hass, self._at_midnight, dt_util.start_of_local_day(tomorrow)
