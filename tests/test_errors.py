@@ -103,6 +103,7 @@ def test_a_missing_permission_reauthenticates_where_nothing_else_helps() -> None
     )
     assert isinstance(raised, ConfigEntryAuthFailed)
     assert raised.translation_key == "missing_permission"
+    assert raised.translation_placeholders == {"permission": "READ_ACCOUNTS"}
 
 
 def test_a_missing_permission_elsewhere_fails_the_poll_naming_it() -> None:

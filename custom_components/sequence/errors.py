@@ -118,7 +118,11 @@ def update_error(
     kind = error_kind(err)
     if kind == INVALID_AUTH or (kind == MISSING_PERMISSION and permission_needs_reauth):
         return ConfigEntryAuthFailed(
-            translation_domain=DOMAIN, translation_key=text_key(kind, credential)
+            translation_domain=DOMAIN,
+            translation_key=text_key(kind, credential),
+            translation_placeholders=_permission_placeholders(err)
+            if isinstance(err, SequencePermissionError)
+            else None,
         )
     if isinstance(err, SequencePermissionError):
         return UpdateFailed(
